@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
+import secrets
 import sys
 from collections.abc import Sequence
+
+from bridge import __version__
+from bridge.settings import Settings, SettingsError
+from bridge.stitch.client import StitchClient
+from bridge.stitch.errors import StitchError, StitchUnauthorized
+from bridge.store.schema import LATEST, create_engine, migrate, schema_version
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -73,11 +81,132 @@ def _build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _settings() -> Settings | None:
+    try:
+        return Settings.from_env()
+    except SettingsError as error:
+        print("stitch-bridge: the settings are not valid:", file=sys.stderr)
+        for problem in error.problems:
+            print(f"  - {problem}", file=sys.stderr)
+        return None
+
+
+def _keygen() -> int:
+    print(f"BRIDGE_SECRET_KEYS={secrets.token_urlsafe(32)}")
+    print(f"BRIDGE_API_KEYS={secrets.token_urlsafe(32)}")
+    return 0
+
+
+def _migrate() -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+
+    async def run() -> list[int]:
+        engine = create_engine(settings.database_url)
+        try:
+            return await migrate(engine)
+        finally:
+            await engine.dispose()
+
+    applied = asyncio.run(run())
+    if applied:
+        print(f"schema upgraded to version {applied[-1]} (applied {applied})")
+    else:
+        print("schema is up to date")
+    return 0
+
+
+def _check() -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    print(f"settings: ok ({settings.mode} mode, {settings.driver} step driver)")
+
+    async def run() -> int:
+        client = StitchClient(settings.stitch_api_url, secrets=settings.secrets)
+        try:
+            if settings.stitch_access_token:
+                types = await client.account(settings.stitch_access_token).list_source_types()
+                print(
+                    f"stitch: reached {settings.stitch_api_url}; {len(types)} source types visible"
+                )
+            else:
+                print(f"stitch: partner mode; tokens are per tenant ({settings.stitch_api_url})")
+            engine = create_engine(settings.database_url)
+            try:
+                version = await schema_version(engine)
+            finally:
+                await engine.dispose()
+            print(f"database: reachable, schema version {version} (latest {LATEST})")
+            return 0
+        except StitchUnauthorized:
+            print("stitch: the access token was refused (HTTP 401)", file=sys.stderr)
+        except StitchError as error:
+            print(f"stitch: {settings.stitch_api_url} is not usable: {error}", file=sys.stderr)
+        except OSError as error:
+            print(f"database: not reachable: {error}", file=sys.stderr)
+        finally:
+            await client.aclose()
+        return 1
+
+    return asyncio.run(run())
+
+
+def _serve(args: argparse.Namespace) -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    import uvicorn
+
+    from bridge.app import create_app
+    from bridge.logs import configure_logging
+
+    configure_logging(settings.log_format, settings.secrets)
+    print(
+        f"stitch-bridge {__version__}: {settings.mode} mode, {settings.driver} step driver\n"
+        f"  listening on  http://{args.host}:{args.port}\n"
+        f"  public URL    {settings.public_url}\n"
+        f"  API docs      {settings.public_url}/docs\n"
+        f"  Stitch API    {settings.stitch_api_url}\n"
+        f"  database      {_safe_database(settings.database_url)}",
+        flush=True,
+    )
+    uvicorn.run(
+        create_app(settings),
+        host=args.host,
+        port=args.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=20,
+    )
+    return 0
+
+
+def _safe_database(url: str) -> str:
+    """The database URL without its password, for start-up output."""
+    head, sep, tail = url.partition("@")
+    if not sep:
+        return url
+    scheme, _, credentials = head.partition("://")
+    user = credentials.split(":", 1)[0]
+    return f"{scheme}://{user}:***@{tail}"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     if args.command == "emulator":
         from stitch_emulator.server import run as run_emulator
 
         return run_emulator(args)
-    print(f"stitch-bridge {args.command}: not yet available", file=sys.stderr)
-    return 2
+    if args.command == "demo":
+        from bridge.demo import run as run_demo
+
+        return run_demo(args)
+    if args.command == "keygen":
+        return _keygen()
+    if args.command == "migrate":
+        return _migrate()
+    if args.command == "check":
+        return _check()
+    return _serve(args)

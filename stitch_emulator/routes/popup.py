@@ -1,12 +1,201 @@
-"""The Stitch.js popup app (`/v2/js-client`) and the `/stitch.js` client script."""
+"""The Stitch.js popup app (`/v2/js-client`) and the `/stitch.js` client script.
+
+The page itself is static (static/popup/); these routes serve it with a strict CSP, exchange
+the ephemeral token for a web session, and run Stitch-managed OAuth against the fake provider.
+"""
 
 from __future__ import annotations
 
+import html
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
-from starlette.routing import BaseRoute
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from stitch_emulator.provider import POPUP_CALLBACK_PATH, ProviderState, provider_for
+from stitch_emulator.state.errors import ApiError
+
+STATIC = Path(__file__).resolve().parent.parent / "static"
+POPUP_PATH = "/v2/js-client"
+OAUTH_START_TTL = timedelta(minutes=10)
+PAGE_POLICY = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+    "img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_POLICY,
+    # The opener keeps its handle on this window and polls `closed` (CONTRACT §8).
+    "Cross-Origin-Opener-Policy": "unsafe-none",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+@dataclass(frozen=True)
+class _OAuthAttempt:
+    account_id: int
+    source_id: int
+    code_verifier: str
+    redirect_uri: str
+    expires_at: datetime
+
+
+class _OAuthAttempts:
+    """OAuth round trips the popup has started, by their `state`; each is used once."""
+
+    def __init__(self, now: Callable[[], datetime]) -> None:
+        self._now = now
+        self._attempts: dict[str, _OAuthAttempt] = {}
+
+    def begin(self, account_id: int, source_id: int, redirect_uri: str) -> tuple[str, str]:
+        state, verifier = secrets.token_urlsafe(24), secrets.token_urlsafe(48)
+        expires_at = self._now() + OAUTH_START_TTL
+        self._attempts[state] = _OAuthAttempt(
+            account_id, source_id, verifier, redirect_uri, expires_at
+        )
+        return state, verifier
+
+    def take(self, state: str) -> _OAuthAttempt | None:
+        attempt = self._attempts.pop(state, None)
+        if attempt is None or self._now() >= attempt.expires_at:
+            return None
+        return attempt
+
+
+def _origin(request: Request) -> str:
+    return f"{request.url.scheme}://{request.url.netloc}"
+
+
+def _bearer(request: Request) -> str | None:
+    scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer":
+        return None
+    return credentials.strip() or None
+
+
+def _error(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": code, "data": {"message": message}}, status_code=status)
+
+
+def _callback_error_page(message: str) -> HTMLResponse:
+    body = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stitch (emulated)'
+        '</title><link rel="stylesheet" href="/v2/js-client/assets/popup.css"></head><body>'
+        '<main class="screen"><h1>Authorization could not be completed</h1>'
+        f'<p class="step-error" data-testid="step-error">{html.escape(message)}</p>'
+        "</main></body></html>"
+    )
+    return HTMLResponse(body, status_code=400, headers=PAGE_HEADERS)
+
+
+async def _json_object(request: Request) -> dict[str, Any]:
+    try:
+        body = await request.json()
+    except ValueError:
+        return {}
+    return body if isinstance(body, dict) else {}
+
+
+def _exchange_code(provider: ProviderState, origin: str, attempt: _OAuthAttempt, code: str) -> bool:
+    """Stitch's server-side half of the OAuth dance, through the provider's token endpoint."""
+    client = provider.builtin_client
+    form = [
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", attempt.redirect_uri),
+        ("client_id", client.client_id),
+        ("client_secret", client.client_secret),
+        ("code_verifier", attempt.code_verifier),
+    ]
+    status, _body, _headers = provider.token_response(f"{origin}/provider/token", form, {})
+    return status == 200
+
+
+def _owned_source(backend: Any, account_id: int, source_id: Any) -> bool:
+    if not isinstance(source_id, int) or isinstance(source_id, bool):
+        return False
+    source = backend.world.source(account_id, source_id)
+    return source is not None and source.deleted_at is None
 
 
 def routes(backend: Any) -> list[BaseRoute]:
-    """Routes of the popup app; filled in by the popup work."""
-    return []
+    """Routes of the popup app and `/stitch.js`."""
+    provider = provider_for(backend)
+    attempts = _OAuthAttempts(backend.clock.now)
+    page = (STATIC / "popup" / "index.html").read_bytes()
+    script = (STATIC / "stitch.js").read_bytes()
+
+    async def js_client(request: Request) -> Response:
+        return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    async def stitch_js(request: Request) -> Response:
+        headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
+        return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+
+    async def session(request: Request) -> Response:
+        token = (await _json_object(request)).get("ephemeral_token")
+        if not isinstance(token, str) or not token:
+            return _error(400, "InvalidBody", "ephemeral_token is required")
+        try:
+            session_token = backend.exchange_ephemeral_token(token)
+        except KeyError:
+            return _error(401, "InvalidEphemeralToken", "unknown, used or expired ephemeral token")
+        return JSONResponse({"session_token": session_token}, headers={"Cache-Control": "no-store"})
+
+    async def oauth_start(request: Request) -> Response:
+        token = _bearer(request)
+        account = backend.account_for_token(token) if token else None
+        if account is None:
+            return _error(401, "Unauthorized", "invalid or missing session token")
+        source_id = (await _json_object(request)).get("source_id")
+        if not _owned_source(backend, account.id, source_id):
+            return _error(400, "InvalidId", f"source not found ({source_id})")
+        redirect_uri = _origin(request) + POPUP_CALLBACK_PATH
+        state, verifier = attempts.begin(account.id, source_id, redirect_uri)
+        query = urlencode(
+            {
+                "response_type": "code",
+                "client_id": provider.builtin_client.client_id,
+                "redirect_uri": redirect_uri,
+                "scope": provider.builtin_client.scope,
+                "state": state,
+                "code_challenge": create_s256_code_challenge(verifier),
+                "code_challenge_method": "S256",
+            }
+        )
+        return JSONResponse({"authorize_url": f"/provider/authorize?{query}"})
+
+    async def oauth_callback(request: Request) -> Response:
+        attempt = attempts.take(request.query_params.get("state", ""))
+        if attempt is None:
+            return _callback_error_page("This authorization is unknown, used or expired.")
+        code = request.query_params.get("code")
+        if request.query_params.get("error") == "access_denied" or not code:
+            outcome = "denied" if request.query_params.get("error") == "access_denied" else "failed"
+        elif not _exchange_code(provider, _origin(request), attempt, code):
+            outcome = "failed"
+        else:
+            try:
+                backend.authorize_source(attempt.account_id, attempt.source_id)
+                outcome = "approved"
+            except (ApiError, LookupError):  # the source went away meanwhile
+                outcome = "failed"
+        return RedirectResponse(f"{POPUP_PATH}#oauth={outcome}", status_code=303)
+
+    return [
+        Route(POPUP_PATH, js_client, methods=["GET"]),
+        Route(f"{POPUP_PATH}/session", session, methods=["POST"]),
+        Route(f"{POPUP_PATH}/oauth/start", oauth_start, methods=["POST"]),
+        Route(POPUP_CALLBACK_PATH, oauth_callback, methods=["GET"]),
+        Mount(f"{POPUP_PATH}/assets", app=StaticFiles(directory=STATIC / "popup" / "assets")),
+        Route("/stitch.js", stitch_js, methods=["GET"]),
+    ]

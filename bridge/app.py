@@ -1,0 +1,79 @@
+"""create_app: routes, middleware and a lifespan that opens the services; nothing global."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+
+import httpx
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import Response
+
+from bridge.api import ops, server, widget
+from bridge.api.common import SeenSessions
+from bridge.clock import Clock
+from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
+from bridge.metrics import Metrics
+from bridge.middleware import BodyLimit, OriginGate, RequestContext
+from bridge.services import open_services
+from bridge.settings import Settings
+from bridge.stitch.errors import StitchError
+
+
+async def _http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    request_id = request.scope.get("state", {}).get("request_id")
+    if exc.status_code == 405:
+        error = BridgeError("method_not_allowed", f"{request.method} is not allowed here")
+        response = render(error, request_id)
+        if exc.headers and "Allow" in exc.headers:
+            response.headers["Allow"] = exc.headers["Allow"]
+        return response
+    return render(BridgeError("not_found", f"nothing at {request.url.path}"), request_id)
+
+
+def create_app(
+    settings: Settings,
+    *,
+    transport: httpx.AsyncBaseTransport | None = None,
+    clock: Clock | None = None,
+) -> Starlette:
+    """The bridge as an ASGI app. `transport` replaces the network to Stitch (tests)."""
+    metrics = Metrics()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
+        async with open_services(
+            settings, transport=transport, clock=clock, metrics=metrics
+        ) as services:
+            yield {"services": services}
+
+    app = Starlette(
+        routes=[*server.routes, *widget.routes, *ops.routes],
+        middleware=[
+            Middleware(RequestContext, metrics=metrics),
+            Middleware(BodyLimit),
+            Middleware(
+                OriginGate, allowed=(*settings.allowed_origins, _origin(settings.public_url))
+            ),
+        ],
+        exception_handlers={
+            BridgeError: handle_bridge_error,
+            StitchError: handle_upstream_error,
+            HTTPException: _http_error,
+        },
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.seen_sessions = SeenSessions()
+    return app
+
+
+def _origin(url: str) -> str:
+    parts = httpx.URL(url)
+    default = {"http": 80, "https": 443}.get(parts.scheme)
+    port = f":{parts.port}" if parts.port and parts.port != default else ""
+    return f"{parts.scheme}://{parts.host}{port}"

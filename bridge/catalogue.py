@@ -1,0 +1,72 @@
+"""Source types as the widget sees them: names people recognise and the form they can fill."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bridge.stitch.models import SourceType
+
+# Stitch's report cards carry no human name; these are the ones people know. Others are derived.
+KNOWN_NAMES = {
+    "platform.hubspot": "HubSpot",
+    "platform.recurly": "Recurly",
+    "platform.hp-postgres": "PostgreSQL",
+    "platform.postgres": "PostgreSQL (legacy)",
+    "platform.mysql": "MySQL",
+    "platform.salesforce": "Salesforce",
+    "platform.shopify": "Shopify",
+    "platform.github": "GitHub",
+    "platform.google-analytics": "Google Analytics",
+    "import_api": "Import API",
+}
+# Properties an end user may set; the rest Stitch fills (read_only) or OAuth provides.
+USER_SETTABLE = ("user_provided", "user_provided_immutable", "user_provided_advanced")
+
+
+def display_name_for(source_type: str) -> str:
+    if source_type in KNOWN_NAMES:
+        return KNOWN_NAMES[source_type]
+    tail = source_type.split(".", 1)[-1]
+    return " ".join(word.capitalize() for word in tail.replace("_", "-").split("-") if word)
+
+
+def label_for(property_name: str) -> str:
+    words = property_name.replace("-", "_").split("_")
+    label = " ".join(words).strip()
+    return label[:1].upper() + label[1:]
+
+
+def usable(source_type: SourceType) -> bool:
+    """A type an end user can connect: it has steps and the account may use it."""
+    return source_type.report_card is not None and bool(source_type.details.get("access", True))
+
+
+def describe(source_type: SourceType) -> dict[str, Any]:
+    card = source_type.report_card
+    steps = [step.type for step in card.steps] if card else []
+    form: list[dict[str, Any]] = []
+    if card:
+        for step in card.steps:
+            if step.type != "form":
+                continue
+            for prop in step.properties:
+                if prop.get("property_type", "user_provided") not in USER_SETTABLE:
+                    continue
+                form.append(
+                    {
+                        "name": prop["name"],
+                        "label": label_for(prop["name"]),
+                        "is_required": bool(prop.get("is_required")),
+                        "is_credential": bool(prop.get("is_credential")),
+                        "property_type": prop.get("property_type", "user_provided"),
+                        "json_schema": prop.get("json_schema"),
+                    }
+                )
+    # Required fields first, in Stitch's order otherwise: what a person fills in first.
+    form.sort(key=lambda p: not p["is_required"])
+    return {
+        "type": source_type.type,
+        "display_name": display_name_for(source_type.type),
+        "steps": steps,
+        "form": form,
+    }

@@ -1,0 +1,229 @@
+"""`stitch-bridge demo`: the emulator, the bridge and the demo site on three loopback origins.
+
+`start_stack` is the reusable part (the command and the browser tests use it); the emulator and
+the demo site are imported lazily, so the bridge itself never depends on them.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import sys
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import uvicorn
+
+from bridge.settings import Settings, SettingsError
+
+Driver = Literal["stitchjs", "native"]
+HOST = "127.0.0.1"
+START_TIMEOUT = 20.0
+
+
+@dataclass(frozen=True)
+class Stack:
+    """Where the three parts of a running demo answer, and the secrets that tie them."""
+
+    emulator_url: str
+    bridge_url: str
+    demo_url: str
+    api_key: str
+    stitch_access_token: str
+    mode: str
+    driver: str
+    data_dir: Path
+
+
+@dataclass(frozen=True)
+class _Secrets:
+    api_key: str
+    secret_key: str
+    stitch_access_token: str
+
+    @classmethod
+    def load_or_create(cls, path: Path) -> _Secrets:
+        """Kept in the data dir, so a restarted demo can still read what it stored before."""
+        with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
+            saved = json.loads(path.read_text(encoding="utf-8"))
+            return cls(saved["api_key"], saved["secret_key"], saved["stitch_access_token"])
+        made = cls(
+            api_key=secrets.token_urlsafe(32),
+            secret_key=secrets.token_urlsafe(32),
+            stitch_access_token="ac_" + secrets.token_hex(16),
+        )
+        path.write_text(json.dumps(made.__dict__), encoding="utf-8")
+        path.chmod(0o600)
+        return made
+
+
+def _bind(port: int) -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((HOST, port))
+    except OSError as exc:
+        sock.close()
+        raise OSError(f"cannot listen on {HOST}:{port} ({exc.strerror})") from exc
+    return sock
+
+
+def _url(sock: socket.socket) -> str:
+    return f"http://{HOST}:{sock.getsockname()[1]}"
+
+
+@contextlib.contextmanager
+def _serving(app: Any, sock: socket.socket, name: str) -> Iterator[None]:
+    """Serve `app` on `sock` from a background thread (its own event loop) until the block ends."""
+    config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    server = uvicorn.Server(config)
+    # Signals belong to the main thread (Ctrl-C stops the whole demo, not one server).
+    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
+    thread = threading.Thread(
+        target=lambda: asyncio.run(server.serve(sockets=[sock])), name=f"demo-{name}", daemon=True
+    )
+    thread.start()
+    waited = threading.Event()
+    for _ in range(int(START_TIMEOUT / 0.02)):
+        if server.started or not thread.is_alive():
+            break
+        waited.wait(0.02)
+    try:
+        if not server.started:
+            raise RuntimeError(f"the {name} did not start (see the log above)")
+        yield
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+        sock.close()
+
+
+@contextlib.contextmanager
+def start_stack(
+    data_dir: Path | str,
+    *,
+    port_base: int | None = None,
+    step_driver: Driver | None = None,
+    check_delay: float = 2.0,
+    session_ttl: int = 900,
+    demo_session_ttl: int | None = None,
+    persist: bool = True,
+) -> Iterator[Stack]:
+    """Start emulator, bridge and demo site; yield their URLs; stop all three on exit.
+
+    Ports are `port_base` (bridge), `+1` (demo site) and `+2` (emulator), or free ones when
+    `port_base` is None. `persist` keeps the emulator's state and the secrets in `data_dir`
+    across runs (the bridge's SQLite file is always there).
+    """
+    from demo_site import DemoConfig
+    from demo_site import create_app as create_demo
+    from stitch_emulator import EmulatorConfig
+    from stitch_emulator import create_app as create_emulator
+
+    data = Path(data_dir)
+    data.mkdir(parents=True, exist_ok=True)
+    keys = _Secrets.load_or_create(data / "secrets.json")
+    ports = (port_base, port_base + 1, port_base + 2) if port_base else (0, 0, 0)
+    with contextlib.ExitStack() as stack:
+        bridge_sock, demo_sock, emulator_sock = (
+            stack.enter_context(contextlib.closing(_bind(port))) for port in ports
+        )
+        bridge_url, demo_url, emulator_url = (
+            _url(s) for s in (bridge_sock, demo_sock, emulator_sock)
+        )
+        emulator = create_emulator(
+            EmulatorConfig(
+                token=keys.stitch_access_token,
+                check_delay=check_delay,
+                state_file=str(data / "emulator-state.json") if persist else None,
+            )
+        )
+        settings = Settings(
+            api_keys=(keys.api_key,),
+            secret_keys=(keys.secret_key,),
+            allowed_origins=(demo_url,),
+            stitch_access_token=keys.stitch_access_token,
+            stitch_api_url=emulator_url,
+            stitch_app_url=emulator_url,
+            stitch_js_url=f"{emulator_url}/stitch.js",
+            public_url=bridge_url,
+            database_url=f"sqlite+aiosqlite:///{(data / 'bridge.db').resolve()}",
+            session_ttl=session_ttl,
+            step_driver=step_driver,
+            log_format="console",
+        )
+        from bridge import create_app as create_bridge
+
+        demo = create_demo(
+            DemoConfig(
+                bridge_url=bridge_url,
+                bridge_api_key=keys.api_key,
+                stitch_js_url=settings.stitch_js_url,
+                session_ttl=demo_session_ttl,
+            )
+        )
+        stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
+        stack.enter_context(_serving(create_bridge(settings), bridge_sock, "bridge"))
+        stack.enter_context(_serving(demo, demo_sock, "demo site"))
+        yield Stack(
+            emulator_url=emulator_url,
+            bridge_url=bridge_url,
+            demo_url=demo_url,
+            api_key=keys.api_key,
+            stitch_access_token=keys.stitch_access_token,
+            mode=settings.mode,
+            driver=settings.driver,
+            data_dir=data,
+        )
+
+
+def _driver_from_env() -> Driver | None:
+    value = os.environ.get("BRIDGE_STEP_DRIVER") or None
+    if value not in (None, "stitchjs", "native"):
+        raise SettingsError(["BRIDGE_STEP_DRIVER: must be `stitchjs` or `native`"])
+    return value  # type: ignore[return-value]
+
+
+def _stop_on_sigterm() -> None:
+    def stop(signum: int, frame: Any) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+
+
+def run(args: argparse.Namespace) -> int:
+    """`stitch-bridge demo [--data-dir D] [--port-base N]`: runs until Ctrl-C."""
+    try:
+        driver = _driver_from_env()
+        with start_stack(Path(args.data_dir), port_base=args.port_base, step_driver=driver) as s:
+            print(f"stitch-bridge demo: {s.mode} mode, {s.driver} step driver", flush=True)
+            print(f"  emulator   {s.emulator_url}  (Stitch API, Stitch.js popup, fake OAuth)")
+            print(f"  bridge     {s.bridge_url}")
+            print(f"  demo site  {s.demo_url}")
+            print(f"  data dir   {s.data_dir}")
+            print(
+                f"\nOpen {s.demo_url}/ in a browser (add ?user=bob to act as another end user)."
+                "\nPress Ctrl-C to stop.",
+                flush=True,
+            )
+            _stop_on_sigterm()
+            with contextlib.suppress(KeyboardInterrupt):
+                threading.Event().wait()
+            print("\nstopping…", flush=True)
+    except SettingsError as exc:
+        for problem in exc.problems:
+            print(f"stitch-bridge demo: {problem}", file=sys.stderr)
+        return 2
+    except (OSError, RuntimeError) as exc:
+        print(f"stitch-bridge demo: {exc}", file=sys.stderr)
+        return 1
+    return 0

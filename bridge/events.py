@@ -1,0 +1,189 @@
+"""The outbox's delivery side: signed webhooks, at least once, the same event id on every retry.
+
+Events are written in the same transaction as the change they describe (see `sources.py`); this
+worker sends them. A row is claimed with a lease before sending, so several replicas can run the
+worker on one database and still send each attempt once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import json
+import logging
+import random
+from typing import Any
+
+import httpx
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bridge.clock import Clock
+from bridge.metrics import Metrics
+from bridge.store.tables import EventRow
+
+log = logging.getLogger("bridge.events")
+
+CLAIM_SECONDS = 60.0
+MAX_BACKOFF = 3600.0
+BATCH = 20
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`Bridge-Signature` header value: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">."""
+    mac = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={mac.hexdigest()}"
+
+
+def encode(body: dict[str, Any]) -> bytes:
+    return json.dumps(body, separators=(",", ":"), sort_keys=True).encode()
+
+
+def backoff(attempts: int, rng: random.Random | None = None) -> float:
+    """Seconds before the next attempt: exponential from 1 s, capped at an hour, with jitter."""
+    base = min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1))
+    return base * (0.5 + (rng or random).random() / 2)
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: async_sessionmaker[AsyncSession],
+        clock: Clock,
+        metrics: Metrics,
+        *,
+        url: str | None,
+        secret: str | None,
+        transport: httpx.AsyncBaseTransport | None = None,
+        poll_interval: float = 1.0,
+    ) -> None:
+        self.db = db
+        self.clock = clock
+        self.metrics = metrics
+        self.url = url
+        self.secret = secret
+        self.poll_interval = poll_interval
+        self.wake = asyncio.Event()
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False
+        )
+
+    async def aclose(self) -> None:
+        await self._http.aclose()
+
+    def notify(self) -> None:
+        self.wake.set()
+
+    async def run(self) -> None:
+        """Deliver until cancelled; a failure here is logged, never the end of delivery."""
+        while True:
+            try:
+                sent = await self.deliver_due()
+                await self.refresh_backlog()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("webhook delivery round failed")
+                sent = 0
+            if sent:
+                continue
+            self.wake.clear()
+            try:
+                await asyncio.wait_for(self.wake.wait(), timeout=self.poll_interval)
+            except TimeoutError:
+                pass
+
+    async def refresh_backlog(self) -> None:
+        async with self.db() as session:
+            count = await session.scalar(
+                select(func.count()).select_from(EventRow).where(EventRow.delivered_at.is_(None))
+            )
+        self.metrics.outbox_backlog.set(count or 0)
+
+    async def deliver_due(self) -> int:
+        """Send every event whose time has come; returns how many were attempted."""
+        if not self.url or not self.secret:
+            return 0
+        now = self.clock.time()
+        async with self.db() as session:
+            due = (
+                (
+                    await session.execute(
+                        select(EventRow.id)
+                        .where(
+                            EventRow.delivered_at.is_(None),
+                            EventRow.next_attempt_at <= now,
+                            or_(EventRow.locked_until.is_(None), EventRow.locked_until < now),
+                        )
+                        .order_by(EventRow.seq)
+                        .limit(BATCH)
+                    )
+                )
+                .scalars()
+                .all()
+            )
+        attempted = 0
+        for event_id in due:
+            if await self._claim(event_id):
+                attempted += 1
+                await self._send(event_id)
+        return attempted
+
+    async def _claim(self, event_id: str) -> bool:
+        now = self.clock.time()
+        async with self.db.begin() as session:
+            result = await session.execute(
+                update(EventRow)
+                .where(
+                    EventRow.id == event_id,
+                    EventRow.delivered_at.is_(None),
+                    or_(EventRow.locked_until.is_(None), EventRow.locked_until < now),
+                )
+                .values(locked_until=now + CLAIM_SECONDS)
+            )
+        return getattr(result, "rowcount", 0) == 1
+
+    async def _send(self, event_id: str) -> None:
+        assert self.url and self.secret
+        async with self.db() as session:
+            row = (
+                await session.execute(select(EventRow).where(EventRow.id == event_id))
+            ).scalar_one()
+        body = encode(row.body)
+        timestamp = int(self.clock.time())
+        headers = {
+            "Content-Type": "application/json",
+            "Bridge-Signature": signature(self.secret, timestamp, body),
+            "User-Agent": "stitch-bridge-webhooks",
+        }
+        error: str | None = None
+        try:
+            response = await self._http.post(self.url, content=body, headers=headers)
+            if not 200 <= response.status_code < 300:
+                error = f"receiver answered HTTP {response.status_code}"
+        except httpx.HTTPError as failure:
+            error = f"{type(failure).__name__} reaching the receiver"
+        now = self.clock.time()
+        async with self.db.begin() as session:
+            if error is None:
+                values: dict[str, Any] = {
+                    "delivered_at": now,
+                    "attempts": row.attempts + 1,
+                    "locked_until": None,
+                    "last_error": None,
+                }
+                self.metrics.webhook_deliveries.labels("delivered").inc()
+            else:
+                values = {
+                    "attempts": row.attempts + 1,
+                    "next_attempt_at": now + backoff(row.attempts + 1),
+                    "locked_until": None,
+                    "last_error": error,
+                }
+                self.metrics.webhook_deliveries.labels("failed").inc()
+                log.warning(
+                    "webhook delivery failed",
+                    extra={"event_id": event_id, "attempt": row.attempts + 1, "error": error},
+                )
+            await session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))

@@ -1,0 +1,44 @@
+"""Prometheus metrics, one registry per app (no process-global collectors)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
+
+
+class Metrics:
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        self.requests = Counter(
+            "bridge_http_requests",
+            "HTTP requests answered, by route template, method and status",
+            ["route", "method", "status"],
+            registry=self.registry,
+        )
+        self.latency = Histogram(
+            "bridge_http_request_seconds",
+            "Time to answer an HTTP request, by route template",
+            ["route"],
+            registry=self.registry,
+            buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+        )
+        self.sessions_minted = Counter(
+            "bridge_connect_sessions_minted", "Connect sessions minted", registry=self.registry
+        )
+        self.sources_created = Counter(
+            "bridge_sources_created", "Stitch sources created for end users", registry=self.registry
+        )
+        self.upstream_errors = Counter(
+            "bridge_upstream_errors",
+            "Upstream calls that ended in an error, by error class",
+            ["error"],
+            registry=self.registry,
+        )
+        self.outbox_backlog = Gauge(
+            "bridge_outbox_backlog", "Events not yet delivered", registry=self.registry
+        )
+        self.webhook_deliveries = Counter(
+            "bridge_webhook_deliveries",
+            "Webhook delivery attempts by outcome",
+            ["outcome"],
+            registry=self.registry,
+        )

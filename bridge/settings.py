@@ -1,0 +1,228 @@
+"""Settings from the environment (and a `.env` file), validated once at start-up."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Literal
+from urllib.parse import urlsplit
+
+from dotenv import dotenv_values
+
+MIN_KEY_LENGTH = 32
+DEFAULT_STITCH_JS_URL = "https://js.stitchdata.com/v1/stitch-client.umd.min.js"
+
+
+class SettingsError(Exception):
+    """Raised with one line per problem, so start-up can print them all at once."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Settings:
+    api_keys: tuple[str, ...]
+    secret_keys: tuple[str, ...]
+    allowed_origins: tuple[str, ...]
+    stitch_access_token: str | None = None
+    stitch_partner_id: str | None = None
+    stitch_partner_secret: str | None = None
+    stitch_api_url: str = "https://api.stitchdata.com"
+    stitch_app_url: str = "https://app.stitchdata.com"
+    stitch_js_url: str = DEFAULT_STITCH_JS_URL
+    public_url: str = "http://127.0.0.1:8700"
+    database_url: str = "sqlite+aiosqlite:///./bridge.db"
+    webhook_url: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
+    session_ttl: int = 900
+    step_ttl: int = 600
+    step_driver: Literal["stitchjs", "native"] | None = None
+    log_format: Literal["json", "console"] | None = None
+
+    def __post_init__(self) -> None:
+        problems = self.problems()
+        if problems:
+            raise SettingsError(problems)
+
+    def __repr__(self) -> str:
+        # Secrets never reach a log line or a traceback through repr().
+        shown = ("stitch_api_url", "public_url", "allowed_origins", "mode", "driver")
+        parts = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"Settings({parts})"
+
+    @property
+    def partner_mode(self) -> bool:
+        return self.stitch_partner_id is not None
+
+    @property
+    def mode(self) -> str:
+        return "partner" if self.partner_mode else "single-account"
+
+    @property
+    def driver(self) -> Literal["stitchjs", "native"]:
+        if self.step_driver is not None:
+            return self.step_driver
+        return "stitchjs" if self.partner_mode else "native"
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        """Every secret value these settings hold (for log redaction and leak tests)."""
+        values = (
+            *self.api_keys,
+            *self.secret_keys,
+            self.stitch_access_token,
+            self.stitch_partner_secret,
+            self.webhook_secret,
+        )
+        return tuple(v for v in values if v)
+
+    def problems(self) -> list[str]:
+        problems: list[str] = []
+        if not self.api_keys:
+            problems.append(
+                "BRIDGE_API_KEYS is required (comma-separated; see `stitch-bridge keygen`)"
+            )
+        for key in self.api_keys:
+            if len(key) < MIN_KEY_LENGTH:
+                problems.append(
+                    f"BRIDGE_API_KEYS: every key needs at least {MIN_KEY_LENGTH} characters"
+                )
+                break
+        if not self.secret_keys:
+            problems.append(
+                "BRIDGE_SECRET_KEYS is required (comma-separated, newest first; "
+                "see `stitch-bridge keygen`)"
+            )
+        for key in self.secret_keys:
+            if len(key) < MIN_KEY_LENGTH:
+                problems.append(
+                    f"BRIDGE_SECRET_KEYS: every key needs at least {MIN_KEY_LENGTH} characters"
+                )
+                break
+        if not self.allowed_origins:
+            problems.append("BRIDGE_ALLOWED_ORIGINS is required (the origins of your web app)")
+        for origin in self.allowed_origins:
+            if not _is_origin(origin):
+                problems.append(
+                    f"BRIDGE_ALLOWED_ORIGINS: {origin!r} is not an origin like https://app.example.com"
+                )
+        single = bool(self.stitch_access_token)
+        partner = bool(self.stitch_partner_id) or bool(self.stitch_partner_secret)
+        if single and partner:
+            problems.append(
+                "set either STITCH_ACCESS_TOKEN or STITCH_PARTNER_ID/STITCH_PARTNER_SECRET, not both"
+            )
+        elif not single and not partner:
+            problems.append(
+                "STITCH_ACCESS_TOKEN (one Stitch account) or STITCH_PARTNER_ID and "
+                "STITCH_PARTNER_SECRET (partner mode) is required"
+            )
+        elif partner and not (self.stitch_partner_id and self.stitch_partner_secret):
+            problems.append("partner mode needs both STITCH_PARTNER_ID and STITCH_PARTNER_SECRET")
+        for name in ("stitch_api_url", "stitch_app_url", "stitch_js_url", "public_url"):
+            if not _is_http_url(getattr(self, name)):
+                problems.append(
+                    f"{name.upper().replace('PUBLIC', 'BRIDGE_PUBLIC')}: not an http(s) URL"
+                )
+        if self.webhook_url is not None and not _is_http_url(self.webhook_url):
+            problems.append("BRIDGE_WEBHOOK_URL: not an http(s) URL")
+        if self.webhook_url and not self.webhook_secret:
+            problems.append("BRIDGE_WEBHOOK_SECRET is required when BRIDGE_WEBHOOK_URL is set")
+        if not 1 <= self.session_ttl <= 86_400:
+            problems.append("BRIDGE_SESSION_TTL: must be between 1 and 86400 seconds")
+        if not 1 <= self.step_ttl <= 86_400:
+            problems.append("BRIDGE_STEP_TTL: must be between 1 and 86400 seconds")
+        if self.step_driver not in (None, "stitchjs", "native"):
+            problems.append("BRIDGE_STEP_DRIVER: must be `stitchjs` or `native`")
+        if self.log_format not in (None, "json", "console"):
+            problems.append("BRIDGE_LOG_FORMAT: must be `json` or `console`")
+        if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            problems.append(
+                "BRIDGE_DATABASE_URL: use sqlite+aiosqlite:///path.db or "
+                "postgresql+asyncpg://user:pass@host/db"
+            )
+        return problems
+
+    @classmethod
+    def from_env(
+        cls, environ: Mapping[str, str] | None = None, *, env_file: Path | None = Path(".env")
+    ) -> Settings:
+        """Read settings; real environment variables win over the `.env` file."""
+        values: dict[str, str] = {}
+        if env_file is not None and env_file.is_file():
+            values.update({k: v for k, v in dotenv_values(env_file).items() if v is not None})
+        values.update(os.environ if environ is None else environ)
+        problems: list[str] = []
+
+        def text(name: str) -> str | None:
+            value = values.get(name, "").strip()
+            return value or None
+
+        def listed(name: str) -> tuple[str, ...]:
+            return tuple(part.strip() for part in values.get(name, "").split(",") if part.strip())
+
+        def integer(name: str, default: int) -> int:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return int(raw)
+            except ValueError:
+                problems.append(f"{name}: {raw!r} is not a whole number of seconds")
+                return default
+
+        kwargs: dict[str, object] = {
+            "api_keys": listed("BRIDGE_API_KEYS"),
+            "secret_keys": listed("BRIDGE_SECRET_KEYS"),
+            "allowed_origins": tuple(o.rstrip("/") for o in listed("BRIDGE_ALLOWED_ORIGINS")),
+            "stitch_access_token": text("STITCH_ACCESS_TOKEN"),
+            "stitch_partner_id": text("STITCH_PARTNER_ID"),
+            "stitch_partner_secret": text("STITCH_PARTNER_SECRET"),
+            "webhook_url": text("BRIDGE_WEBHOOK_URL"),
+            "webhook_secret": text("BRIDGE_WEBHOOK_SECRET"),
+            "session_ttl": integer("BRIDGE_SESSION_TTL", 900),
+            "step_ttl": integer("BRIDGE_STEP_TTL", 600),
+            "step_driver": text("BRIDGE_STEP_DRIVER"),
+            "log_format": text("BRIDGE_LOG_FORMAT"),
+        }
+        for name, env in (
+            ("stitch_api_url", "STITCH_API_URL"),
+            ("stitch_app_url", "STITCH_APP_URL"),
+            ("stitch_js_url", "STITCH_JS_URL"),
+            ("public_url", "BRIDGE_PUBLIC_URL"),
+            ("database_url", "BRIDGE_DATABASE_URL"),
+        ):
+            value = text(env)
+            if value is not None:
+                kwargs[name] = value.rstrip("/") if name != "database_url" else value
+        try:
+            settings = cls(**kwargs)  # type: ignore[arg-type]
+        except SettingsError as error:
+            raise SettingsError(problems + error.problems) from None
+        if problems:
+            raise SettingsError(problems)
+        return settings
+
+
+SETTING_NAMES = tuple(f.name for f in fields(Settings))
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.netloc)
+
+
+def _is_origin(value: str) -> bool:
+    parts = urlsplit(value)
+    return (
+        parts.scheme in ("http", "https")
+        and bool(parts.netloc)
+        and parts.path in ("", "/")
+        and not parts.query
+        and not parts.fragment
+        and "@" not in parts.netloc
+    )

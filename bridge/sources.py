@@ -1,0 +1,224 @@
+"""Sources on behalf of end users: ownership, read-through from Stitch, and what the bridge records."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.clock import iso
+from bridge.errors import BridgeError
+from bridge.services import Services
+from bridge.steps import source_status
+from bridge.stitch.client import StitchAccount
+from bridge.stitch.errors import StitchNotFound
+from bridge.stitch.models import Source
+from bridge.store import queries as q
+from bridge.store.tables import EventRow, SourceRow
+from bridge.tokens import ConnectSession
+
+
+def tenant_key(tenant: str | None) -> str:
+    """Single-account mode has no tenant; the store keeps "" so uniqueness works everywhere."""
+    return tenant or ""
+
+
+def render_source(row: SourceRow) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "type": row.type,
+        "display_name": row.display_name,
+        "name": row.name,
+        "end_user_id": row.end_user_id,
+        "tenant": row.tenant or None,
+        "current_step": row.current_step,
+        "current_step_type": row.current_step_type,
+        "status": row.status,
+        "created_at": iso(row.created_at),
+        "updated_at": iso(row.updated_at),
+    }
+
+
+def _not_found() -> BridgeError:
+    return BridgeError("source_not_found", "no such source for this end user")
+
+
+def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
+    """The session's own source, or 404 — the same answer whether it exists or not."""
+    if (
+        row is None
+        or row.deleted_at is not None
+        or row.tenant != tenant_key(cs.tenant)
+        or row.end_user_id != cs.end_user_id
+        or (cs.source_id is not None and row.id != cs.source_id)
+        or (cs.source_types is not None and row.type not in cs.source_types)
+    ):
+        raise _not_found()
+    return row
+
+
+async def owned_row(services: Services, cs: ConnectSession, source_id: int) -> SourceRow:
+    async with services.db() as session:
+        return check_visible(cs, await q.get_source(session, source_id))
+
+
+async def check_failed(account: StitchAccount, upstream: Source) -> bool:
+    """Whether the connection check of a source waiting on discovery has failed."""
+    if upstream.report_card.current_step_type != "discover_schema" or not upstream.check_job_name:
+        return False
+    check = await account.last_connection_check(upstream.id)
+    return check is not None and check.status == "failed"
+
+
+async def record_event(
+    services: Services, session: AsyncSession, type: str, row: SourceRow, **extra: Any
+) -> EventRow:
+    data = {
+        "source": render_source(row),
+        "end_user_id": row.end_user_id,
+        "tenant": row.tenant or None,
+        **extra,
+    }
+    now = services.clock.time()
+    if not session.info.get("wakes_outbox"):
+        # Wake the delivery worker once this transaction has committed, not before.
+        session.info["wakes_outbox"] = True
+        event.listen(
+            session.sync_session, "after_commit", lambda _s: services.outbox.notify(), once=True
+        )
+    return await q.add_event(
+        session,
+        type=type,
+        now=now,
+        created_at=iso(now),
+        tenant=row.tenant,
+        end_user_id=row.end_user_id,
+        source_id=row.id,
+        data=data,
+    )
+
+
+async def observe(
+    services: Services,
+    session: AsyncSession,
+    row: SourceRow,
+    upstream: Source,
+    *,
+    failed_check: bool = False,
+) -> None:
+    """Bring the bridge's record in line with what Stitch says now; record events for changes."""
+    now = services.clock.time()
+    card = upstream.report_card
+    previous_type = row.current_step_type
+    advanced = card.current_step > row.current_step
+    status = source_status(upstream, needs_reauth=row.needs_reauth, check_failed=failed_check)
+    changed = (
+        advanced
+        or card.current_step != row.current_step
+        or card.current_step_type != row.current_step_type
+        or status != row.status
+        or (upstream.name and upstream.name != row.name)
+    )
+    row.current_step = card.current_step
+    row.current_step_type = card.current_step_type
+    row.status = status
+    if upstream.name:
+        row.name = upstream.name
+    if changed:
+        row.updated_at = now
+    if advanced:
+        await record_event(services, session, "source.step_completed", row, step=previous_type)
+    if card.current_step_type == "fully_configured" and row.connected_at is None:
+        row.connected_at = now
+        await record_event(services, session, "source.connected", row)
+    if upstream.deleted_at is not None and row.deleted_at is None:
+        row.deleted_at = now
+        row.status = "deleted"
+        await record_event(services, session, "source.deleted", row)
+
+
+async def read_through(
+    services: Services, cs: ConnectSession, source_id: int
+) -> tuple[SourceRow, Source, bool]:
+    """The session's source as Stitch has it now, with the bridge's record brought up to date."""
+    await owned_row(services, cs, source_id)
+    account = services.account_for(cs.tenant)
+    upstream = await account.get_source(source_id)
+    failed = await check_failed(account, upstream)
+    async with services.db.begin() as session:
+        row = check_visible(cs, await session.get(SourceRow, source_id, with_for_update=True))
+        await observe(services, session, row, upstream, failed_check=failed)
+    return row, upstream, failed
+
+
+async def update_source(
+    services: Services,
+    cs: ConnectSession,
+    source_id: int,
+    *,
+    display_name: str | None,
+    properties: dict[str, Any] | None,
+) -> tuple[SourceRow, Source, bool]:
+    await owned_row(services, cs, source_id)
+    account = services.account_for(cs.tenant)
+    if properties:
+        upstream = await account.update_source(source_id, properties=properties)
+    else:
+        upstream = await account.get_source(source_id)
+    failed = await check_failed(account, upstream)
+    async with services.db.begin() as session:
+        row = check_visible(cs, await session.get(SourceRow, source_id, with_for_update=True))
+        if display_name is not None and display_name != row.display_name:
+            row.display_name = display_name
+            row.updated_at = services.clock.time()
+        await observe(services, session, row, upstream, failed_check=failed)
+    return row, upstream, failed
+
+
+async def end_user_sources(
+    services: Services, tenant: str | None, end_user_id: str
+) -> list[dict[str, Any]]:
+    """An end user's sources with their status as Stitch has it now (one upstream call)."""
+    async with services.db() as session:
+        rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
+    live = [row for row in rows if row.deleted_at is None]
+    if live:
+        upstream = {s.id: s for s in await services.account_for(tenant).list_sources()}
+        async with services.db.begin() as session:
+            for row in live:
+                current = await session.get(SourceRow, row.id, with_for_update=True)
+                if current is not None and row.id in upstream:
+                    await observe(services, session, current, upstream[row.id])
+                    row = current
+        async with services.db() as session:
+            rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
+    return [render_source(row) for row in rows if row.deleted_at is None]
+
+
+async def delete_end_user_source(
+    services: Services, tenant: str | None, end_user_id: str, source_id: int
+) -> None:
+    async with services.db() as session:
+        row = await q.get_source(session, source_id)
+    if (
+        row is None
+        or row.deleted_at is not None
+        or row.tenant != tenant_key(tenant)
+        or row.end_user_id != end_user_id
+    ):
+        raise _not_found()
+    account = services.account_for(tenant)
+    try:
+        await account.delete_source(source_id)
+    except StitchNotFound:
+        pass  # already gone upstream: the bridge's record still has to say so
+    async with services.db.begin() as session:
+        current = await session.get(SourceRow, source_id, with_for_update=True)
+        if current is None or current.deleted_at is not None:
+            return
+        now = services.clock.time()
+        current.deleted_at = now
+        current.updated_at = now
+        current.status = "deleted"
+        await record_event(services, session, "source.deleted", current)

@@ -1,0 +1,1032 @@
+/* Stitch Bridge widget, served by the bridge at /widget.js (CONTRACT §6).
+   Lets an end user connect a data source from the host page: Stitch.js popups or the bridge's own
+   form, OAuth, connection check and stream picker. Plain script: no build step, no inline script or
+   style, no eval, so it runs under a strict Content-Security-Policy. */
+(() => {
+  "use strict";
+
+  // Loaded twice (two tags, a re-injected bundle): keep the first copy, so error classes stay one.
+  if (window.StitchBridge && window.StitchBridge.version) return;
+
+  const VERSION = "1";
+  const STITCH_FUNCTIONS = new Set([
+    "addSource", "editSource", "authorizeSource", "onlyAuthorizeSource",
+    "displayDiscoveryOutputForSource", "selectStreamsForSource",
+  ]);
+  const STITCH_FAILURES = new Set([
+    "errorLoadingConnection", "errorLoadingIntegrationType", "errorUpgradingEphemeralToken",
+    "authorizeFailure",
+  ]);
+  const POPUP_FEATURES = "popup,width=560,height=760";
+  const POLL_MS = 500;
+  const STEP_WORDS = {
+    form: "enter the connection settings",
+    oauth: "sign in and allow access",
+    discover_schema: "check the connection",
+    field_selection: "choose what to sync",
+  };
+
+  class StitchBridgeError extends Error {
+    constructor(message, code, details) {
+      super(message);
+      this.name = new.target.name;
+      this.code = code;
+      this.details = details || {};
+    }
+  }
+  class PopupBlockedError extends StitchBridgeError {
+    constructor(message) {
+      super(message || "The browser blocked the window this step needs.", "popup_blocked");
+    }
+  }
+  class SessionExpiredError extends StitchBridgeError {
+    constructor(message) {
+      super(message || "The connect session expired and could not be renewed.", "session_expired");
+    }
+  }
+  class CancelledError extends StitchBridgeError {
+    constructor(message) {
+      super(message || "The connection flow was cancelled.", "cancelled");
+    }
+  }
+  class SourceError extends StitchBridgeError {
+    constructor(message, code, details, status) {
+      super(message, code, details);
+      this.status = status || 0;
+    }
+  }
+
+  function randomId() {
+    const b = crypto.getRandomValues(new Uint8Array(16));
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    const x = Array.from(b, (n) => n.toString(16).padStart(2, "0")).join("");
+    return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+  }
+
+  // Elements are built, never parsed from strings: no markup injection, nothing inline.
+  function h(tag, props, ...children) {
+    const el = document.createElement(tag);
+    for (const [key, value] of Object.entries(props || {})) {
+      if (value === undefined || value === null || value === false) continue;
+      if (key === "testid") el.dataset.testid = value;
+      else if (key === "text") el.textContent = value;
+      else el.setAttribute(key, value === true ? "" : String(value));
+    }
+    for (const child of children.flat()) if (child !== null && child !== undefined) el.append(child);
+    return el;
+  }
+
+  function openWindow(url) {
+    let win = null;
+    try {
+      win = window.open(url || "", `stitch-bridge-${randomId()}`, POPUP_FEATURES);
+    } catch (_) {
+      win = null;
+    }
+    // A blocker answers null, or a window that is already closed.
+    if (!win || win.closed) return null;
+    if (!url) {
+      try {
+        win.document.title = "Connecting…";
+        win.document.body.textContent = "Loading…";
+      } catch (_) { /* not ours to write: fine */ }
+    }
+    return win;
+  }
+
+  function closeWindow(win) {
+    try {
+      if (win && !win.closed) win.close();
+    } catch (_) { /* already gone */ }
+  }
+
+  /* Everything registered here is undone by close(): listeners (removed one by one, so that nothing
+     is left behind even for code that counts add/removeEventListener), timers, callbacks. */
+  class Scope {
+    constructor() {
+      this.undo = [];
+    }
+    listen(target, type, fn, options) {
+      target.addEventListener(type, fn, options);
+      this.undo.push(() => target.removeEventListener(type, fn, options));
+    }
+    timeout(fn, ms) {
+      const id = setTimeout(fn, ms);
+      this.undo.push(() => clearTimeout(id));
+    }
+    interval(fn, ms) {
+      const id = setInterval(fn, ms);
+      this.undo.push(() => clearInterval(id));
+    }
+    defer(fn) {
+      this.undo.push(fn);
+    }
+    close() {
+      for (const fn of this.undo.splice(0).reverse()) {
+        try {
+          fn();
+        } catch (_) { /* keep undoing the rest */ }
+      }
+    }
+  }
+
+  function isPrematureClose(err, Stitch) {
+    if (!err) return false;
+    if (Stitch && Stitch.AppClosedPrematurelyError && err instanceof Stitch.AppClosedPrematurelyError) {
+      return true;
+    }
+    return err.name === "AppClosedPrematurelyError" || /closed before reaching end/i.test(err.message || "");
+  }
+
+  function isBoolean(prop) {
+    const schema = prop.json_schema || {};
+    return schema.type === "boolean" || schema.pattern === "^(true|false)$";
+  }
+
+  function placeholderFor(prop) {
+    const schema = prop.json_schema || {};
+    if (typeof schema.pattern === "string" && schema.pattern.includes("T00:00:00Z")) {
+      return "2024-01-01T00:00:00Z";
+    }
+    if (schema.format === "date-time") return "2024-01-01T00:00:00Z";
+    return "";
+  }
+
+  class Widget {
+    constructor(options) {
+      const opts = options || {};
+      if (typeof opts.fetchSession !== "function") {
+        throw new TypeError("StitchBridge.create() needs fetchSession: async () => ({token, expires_at})");
+      }
+      const base = new URL(String(opts.bridgeUrl || ""), window.location.href);
+      if (base.protocol !== "https:" && base.protocol !== "http:") {
+        throw new TypeError("StitchBridge.create() needs bridgeUrl, the bridge's http(s) URL");
+      }
+      this._bridgeUrl = base.href.replace(/\/+$/, "");
+      this._bridgeOrigin = base.origin;
+      this._fetchSession = opts.fetchSession;
+      this._handlers = new Map();
+      this._scope = new Scope(); // lives as long as the widget
+      this._viewScope = new Scope(); // lives as long as the panel on screen
+      this._elements = [];
+      this._session = null;
+      this._renewing = null;
+      this._renewTimer = null;
+      this._types = null;
+      this._stitch = null;
+      this._driverHint = null;
+      this._flow = null;
+      this._destroyed = false;
+
+      this._root = h("div", {
+        testid: "stitch-bridge", class: "sb-root", hidden: true, role: "dialog",
+        "aria-modal": "true", "aria-label": "Connect a data source",
+      });
+      (opts.container || document.body).append(this._root);
+      if (opts.stylesheet !== false) {
+        const href = typeof opts.stylesheet === "string" ? opts.stylesheet : `${this._bridgeUrl}/widget.css`;
+        const link = h("link", { rel: "stylesheet", href, "data-stitch-bridge": "" });
+        document.head.append(link);
+        this._elements.push(link);
+      }
+      // Fetch the session ahead of the first click: connect() must decide in that click, with no
+      // await, whether to open a popup, and the session says which step driver the bridge uses.
+      this.ready = this._ensureSession("")
+        .then(() => this._sourceTypes(""))
+        .then(() => true, () => false);
+    }
+
+    on(name, fn) {
+      if (!this._handlers.has(name)) this._handlers.set(name, new Set());
+      this._handlers.get(name).add(fn);
+      return () => this.off(name, fn);
+    }
+
+    off(name, fn) {
+      const set = this._handlers.get(name);
+      if (set) set.delete(fn);
+    }
+
+    connect(options) {
+      const type = options && options.type;
+      if (typeof type !== "string" || !type) {
+        return Promise.reject(new TypeError("connect() needs {type}"));
+      }
+      return this._request({ kind: "connect", type, sourceId: null, sessionFor: "" });
+    }
+
+    reconnect(options) {
+      const sourceId = Number(options && options.sourceId);
+      if (!Number.isInteger(sourceId) || sourceId <= 0) {
+        return Promise.reject(new TypeError("reconnect() needs {sourceId}"));
+      }
+      return this._request({ kind: "reconnect", type: null, sourceId, sessionFor: String(sourceId) });
+    }
+
+    destroy() {
+      if (this._destroyed) return;
+      this._destroyed = true;
+      clearTimeout(this._renewTimer);
+      const flow = this._flow;
+      this._flow = null;
+      if (flow) {
+        flow.done = true;
+        flow.scope.close();
+        closeWindow(flow.popup);
+        flow.reject(new CancelledError("The widget was destroyed."));
+      }
+      this._viewScope.close();
+      this._scope.close();
+      for (const el of this._elements.splice(0)) el.remove();
+      this._root.remove();
+      this._handlers.clear();
+    }
+
+    // ---- flows -----------------------------------------------------------------------------
+
+    _request(fields) {
+      if (this._destroyed) {
+        return Promise.reject(new StitchBridgeError("This widget was destroyed.", "destroyed"));
+      }
+      const running = this._flow;
+      if (running) {
+        // A double click joins the flow it started; anything else waits for it to end.
+        if (running.kind === fields.kind && running.type === fields.type && running.sourceId === fields.sourceId) {
+          return running.promise;
+        }
+        return Promise.reject(new StitchBridgeError("Another connection is in progress.", "busy"));
+      }
+      return this._begin(this._newFlow(fields));
+    }
+
+    _newFlow(fields) {
+      let resolve;
+      let reject;
+      const promise = new Promise((res, rej) => {
+        resolve = res;
+        reject = rej;
+      });
+      return {
+        ...fields, key: fields.key || randomId(), promise, resolve, reject,
+        popup: null, fresh: false, done: false, token: null, typeInfo: null, scope: new Scope(),
+      };
+    }
+
+    _begin(flow) {
+      // Runs inside the caller's click: the only moment a popup may open. Open a blank one now
+      // when Stitch.js may need it; the flow hands it to Stitch.js once the bridge has answered.
+      const driver = this._driverHint;
+      let blocked = false;
+      if (driver !== "native" || flow.wantPopup) {
+        flow.popup = openWindow("");
+        flow.fresh = Boolean(flow.popup);
+        blocked = !flow.popup && (driver === "stitchjs" || flow.wantPopup);
+      }
+      this._flow = flow;
+      this._scheduleRenewal();
+      const run = blocked
+        ? Promise.reject(new PopupBlockedError())
+        : flow.sourceId ? this._resumeFlow(flow) : this._connectFlow(flow);
+      run.then((result) => this._finish(flow, null, result), (err) => this._finish(flow, err));
+      return flow.promise;
+    }
+
+    _finish(flow, err, result) {
+      if (flow.done) return;
+      flow.done = true;
+      flow.scope.close();
+      closeWindow(flow.popup);
+      if (this._flow === flow) this._flow = null;
+      clearTimeout(this._renewTimer);
+      if (this._destroyed) {
+        flow.reject(new CancelledError("The widget was destroyed."));
+        return;
+      }
+      if (!err) {
+        this._hide();
+        flow.resolve(result);
+        return;
+      }
+      if (err instanceof CancelledError) {
+        this._hide();
+        this._emit("cancelled", { source_id: flow.sourceId, message: err.message });
+      } else {
+        const code = err.code || "internal";
+        this._emit("error", { code, message: err.message || String(err), error: err });
+        if (err instanceof PopupBlockedError) this._retryView(flow);
+        else this._errorView(err);
+      }
+      flow.reject(err);
+    }
+
+    async _connectFlow(flow) {
+      await this._ensureSession(flow.sessionFor);
+      flow.typeInfo = await this._typeInfo(flow, flow.type);
+      let created;
+      if (!flow.popup && this._driverHint === "native") {
+        // The bridge's own form: the source is created with its settings in one request.
+        this._emit("step_started", { step: "form", driver: "native", source_id: null });
+        created = await this._formView(flow, null);
+        this._emit("step_completed", { step: "form", outcome: "completed", source: created.source });
+      } else {
+        created = await this._createSource(flow, { type: flow.type });
+      }
+      return this._drive(flow, created.source, created.next_step);
+    }
+
+    async _resumeFlow(flow) {
+      await this._ensureSession(flow.sessionFor);
+      const answer = await this._api("GET", `/v1/sources/${flow.sourceId}`, { flow });
+      flow.type = flow.type || answer.source.type;
+      flow.typeInfo = await this._typeInfo(flow, answer.source.type).catch(() => null);
+      return this._drive(flow, answer.source, answer.next_step);
+    }
+
+    async _createSource(flow, body) {
+      let answer;
+      try {
+        answer = await this._api("POST", "/v1/sources", { flow, body, key: flow.key });
+      } catch (err) {
+        // Refused means nothing was made: the next try is a new attempt. Unknown outcomes
+        // (network, 5xx) keep the key, so that a retry finds the source if it was made.
+        if (err instanceof SourceError && err.status >= 400 && err.status < 500) flow.key = randomId();
+        throw err;
+      }
+      flow.sourceId = answer.source.id;
+      this._emit("source_created", { source: answer.source });
+      return answer;
+    }
+
+    async _drive(flow, source, firstStep) {
+      let step = firstStep;
+      let current = source;
+      let receipt = null;
+      let repeated = false;
+      while (step) {
+        const answer = await this._runStep(flow, current, step, repeated);
+        repeated = Boolean(answer.next_step && answer.next_step.type === step.type);
+        current = answer.source || current;
+        receipt = answer.receipt || null;
+        step = answer.next_step;
+      }
+      closeWindow(flow.popup);
+      this._emit("connected", { source: current, receipt });
+      return { source: current, receipt };
+    }
+
+    async _runStep(flow, source, step, repeated) {
+      const answer = await this._api("POST", "/v1/steps/start", { flow, body: { token: step.token } });
+      flow.token = step.token;
+      if (step.type === "form" && answer.driver) this._driverHint = answer.driver;
+      this._emit("step_started", { step: step.type, driver: answer.driver, source_id: source.id });
+      let outcome;
+      if (answer.driver === "stitchjs") {
+        const Stitch = await this._loadStitch(answer.stitch_js_url);
+        let popup = this._takePopup(flow);
+        if (!popup) popup = await this._gateView(flow, step, repeated);
+        outcome = await this._stitchStep(flow, Stitch, popup, answer);
+      } else {
+        outcome = await this._nativeStep(flow, source, step, answer, repeated);
+      }
+      const done = await this._api("POST", "/v1/steps/complete", {
+        flow, body: { token: step.token, outcome },
+      });
+      flow.token = null;
+      this._emit("step_completed", { step: step.type, outcome, source: done.source });
+      if (outcome === "cancelled") throw new CancelledError();
+      return done;
+    }
+
+    _takePopup(flow) {
+      const popup = flow.fresh && flow.popup && !flow.popup.closed ? flow.popup : null;
+      flow.fresh = false;
+      return popup;
+    }
+
+    // ---- Stitch.js steps -------------------------------------------------------------------
+
+    _loadStitch(url) {
+      if (this._stitch && this._stitch.url === url) return this._stitch.promise;
+      const promise = new Promise((resolve, reject) => {
+        const ready = () => window.Stitch && typeof window.Stitch.editSource === "function";
+        if (ready()) {
+          resolve(window.Stitch);
+          return;
+        }
+        const script = h("script", { src: url, async: true, "data-stitch-bridge": "" });
+        this._scope.listen(script, "load", () => (ready()
+          ? resolve(window.Stitch)
+          : reject(new SourceError("Stitch.js loaded but defined no Stitch object.", "stitch_js_unavailable"))));
+        this._scope.listen(script, "error", () => reject(
+          new SourceError("Stitch.js could not be loaded.", "stitch_js_unavailable"),
+        ));
+        document.head.append(script);
+        this._elements.push(script);
+      });
+      this._stitch = { url, promise };
+      promise.catch(() => {
+        if (this._stitch && this._stitch.promise === promise) this._stitch = null;
+      });
+      return promise;
+    }
+
+    _stitchStep(flow, Stitch, popup, answer) {
+      const fn = answer.js && answer.js.function;
+      if (!STITCH_FUNCTIONS.has(fn) || typeof Stitch[fn] !== "function") {
+        return Promise.reject(new SourceError(`Unsupported Stitch.js step ${fn}.`, "unsupported_step"));
+      }
+      flow.popup = popup;
+      const name = this._typeName(flow);
+      const waiting = this._view(`Connect ${name}`, ({ body }) => {
+        body.append(h("p", { text: `Continue in the Stitch window to ${STEP_WORDS[answer.step] || "finish"}.` }));
+      });
+      return new Promise((resolve) => {
+        const scope = new Scope();
+        flow.scope.defer(() => scope.close());
+        let settled = false;
+        const settle = (outcome) => {
+          if (settled) return;
+          settled = true;
+          scope.close();
+          resolve(outcome);
+        };
+        waiting.catch(() => {
+          closeWindow(popup);
+          settle("cancelled");
+        });
+        // Stitch.js opens its window itself, after our click is over; hand it the blank window
+        // opened in the click instead, and learn from the URL which origin may talk to us.
+        let origin = null;
+        const realOpen = window.open;
+        const standIn = function (url) {
+          window.open = realOpen;
+          let target;
+          try {
+            target = new URL(String(url), window.location.href);
+          } catch (_) {
+            return null;
+          }
+          origin = target.origin;
+          popup.location.replace(target.href);
+          return popup;
+        };
+        window.open = standIn;
+        let pending;
+        try {
+          pending = Stitch[fn]({ ...answer.js.options });
+        } catch (_) {
+          pending = null;
+        } finally {
+          if (window.open === standIn) window.open = realOpen;
+        }
+        if (!pending || !origin) {
+          settle("failed");
+          return;
+        }
+        Promise.resolve(pending).then(
+          () => settle("completed"),
+          (err) => settle(isPrematureClose(err, Stitch) ? "cancelled" : "failed"),
+        );
+        // Stitch.js settles only when its 1 s poll sees the window closed, and checks only the
+        // message source; settle on the popup's own word instead, from its exact origin only.
+        scope.listen(window, "message", (event) => {
+          if (event.source !== popup || event.origin !== origin) return;
+          const type = event.data && event.data.type;
+          if (type === "integrationFlowCompleted") settle("completed");
+          else if (type === "authorizeSuccess" && fn === "onlyAuthorizeSource") settle("completed");
+          else if (type === "integrationFormClose") settle("cancelled");
+          else if (STITCH_FAILURES.has(type)) settle("failed");
+        });
+        scope.interval(() => {
+          if (popup.closed) settle("cancelled");
+        }, 250);
+      });
+    }
+
+    // ---- native steps ----------------------------------------------------------------------
+
+    async _nativeStep(flow, source, step, answer, repeated) {
+      // A blank window opened for Stitch.js serves only the OAuth step here; close it otherwise.
+      if (answer.action !== "oauth") closeWindow(this._takePopup(flow));
+      switch (answer.action) {
+        case "form":
+          await this._formView(flow, source);
+          return "completed";
+        case "oauth":
+          return this._oauthView(flow, source, answer, repeated);
+        case "wait":
+          return this._checkView(flow, source);
+        case "select_streams":
+          return this._streamsView(flow, source);
+        default:
+          throw new SourceError(`Unsupported step ${answer.action}.`, "unsupported_step");
+      }
+    }
+
+    _formView(flow, source) {
+      const info = flow.typeInfo || { display_name: this._typeName(flow), form: [] };
+      return this._view(`Connect ${info.display_name}`, ({ body, done, fail, scope }) => {
+        const inputs = new Map();
+        const errors = new Map();
+        const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
+        const field = (id, label, input, error, hint) => h("div", { class: "sb-field" },
+          h("label", { for: id, text: label }), input, hint, error);
+        const displayId = `sb-${randomId()}`;
+        const displayName = h("input", {
+          id: displayId, type: "text", testid: "display-name", autocomplete: "off",
+          placeholder: info.display_name,
+        });
+        const required = [];
+        const advanced = [];
+        for (const prop of info.form || []) {
+          const id = `sb-${randomId()}`;
+          const boolean = isBoolean(prop);
+          const input = h("input", {
+            id, name: prop.name, testid: `property-${prop.name}`, autocomplete: "off",
+            type: boolean ? "checkbox" : prop.is_credential ? "password" : "text",
+            placeholder: boolean ? null : placeholderFor(prop) || null,
+            "aria-required": prop.is_required ? "true" : null,
+          });
+          const error = h("p", { testid: `error-${prop.name}`, class: "sb-error", hidden: true });
+          inputs.set(prop.name, { prop, input });
+          errors.set(prop.name, error);
+          const label = `${prop.label || prop.name}${prop.is_required ? " *" : ""}`;
+          const row = boolean
+            ? h("div", { class: "sb-field sb-check-row" }, input, h("label", { for: id, text: label }), error)
+            : field(id, label, input, error, null);
+          (prop.property_type === "user_provided_advanced" ? advanced : required).push(row);
+        }
+        const submit = h("button", { type: "submit", testid: "submit", class: "sb-primary" }, source ? "Save" : "Connect");
+        const form = h("form", { class: "sb-form", novalidate: true },
+          stepError,
+          field(displayId, "Name", displayName, null, null),
+          required,
+          advanced.length ? h("details", { class: "sb-advanced" }, h("summary", { text: "Advanced settings" }), advanced) : null,
+          h("div", { class: "sb-actions" }, submit));
+        body.append(form);
+        let busy = false;
+        scope.listen(form, "submit", async (event) => {
+          event.preventDefault();
+          if (busy) return; // a double click submits once
+          busy = true;
+          submit.disabled = true;
+          stepError.hidden = true;
+          for (const el of errors.values()) el.hidden = true;
+          const properties = {};
+          for (const [name, { prop, input }] of inputs) {
+            if (input.type === "checkbox") {
+              if (input.checked) properties[name] = "true";
+              else if (prop.is_required) properties[name] = "false";
+            } else if (input.value.trim() !== "") {
+              properties[name] = input.value.trim();
+            }
+          }
+          const body = { properties };
+          if (displayName.value.trim()) body.display_name = displayName.value.trim();
+          try {
+            const answer = source
+              ? await this._api("PUT", `/v1/sources/${source.id}`, { flow, body })
+              : await this._createSource(flow, { type: flow.type, ...body });
+            done(answer);
+          } catch (err) {
+            if (!(err instanceof SourceError)) {
+              fail(err);
+              return;
+            }
+            this._emit("error", { code: err.code, message: err.message, error: err });
+            const messages = (err.details && err.details.properties) || {};
+            const bad = new Set([...((err.details && err.details.bad_properties) || []), ...Object.keys(messages)]);
+            const elsewhere = [];
+            for (const name of bad) {
+              const el = errors.get(name);
+              const text = messages[name] || "This value was not accepted.";
+              if (el) {
+                el.textContent = text;
+                el.hidden = false;
+              } else {
+                elsewhere.push(`${name}: ${text}`);
+              }
+            }
+            if (!bad.size || elsewhere.length) {
+              stepError.textContent = elsewhere.length ? elsewhere.join(" ") : err.message;
+              stepError.hidden = false;
+            }
+            busy = false;
+            submit.disabled = false;
+          }
+        });
+        const first = form.querySelector("input");
+        if (first) scope.timeout(() => first.focus(), 0);
+      });
+    }
+
+    _oauthView(flow, source, answer, repeated) {
+      const name = this._typeName(flow);
+      return this._view(`Authorize ${name}`, ({ body, done, fail, scope, isOpen }) => {
+        const stepError = h("p", {
+          testid: "step-error", class: "sb-error", role: "alert", hidden: !repeated,
+          text: "Access was not granted. Try again.",
+        });
+        const status = h("p", { text: `Sign in to ${name} and allow access to continue.` });
+        const authorize = h("button", { type: "button", testid: "authorize", class: "sb-primary" }, `Sign in to ${name}`);
+        body.append(stepError, status, h("div", { class: "sb-actions" }, authorize));
+        let win = null;
+        const finish = () => {
+          closeWindow(win);
+          done("completed");
+        };
+        const watch = () => {
+          status.textContent = "Finish signing in in the other window…";
+          authorize.textContent = "Open the sign-in window again";
+          scope.listen(window, "message", (event) => {
+            // The bridge's OAuth callback page reports back; nobody else is listened to.
+            if (event.source === win && event.origin === this._bridgeOrigin) finish();
+          });
+          scope.interval(() => {
+            if (win && win.closed) finish();
+          }, 300);
+          const poll = async () => {
+            if (!isOpen()) return;
+            try {
+              const now = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+              if (!now.next_step || now.next_step.type !== "oauth") {
+                finish();
+                return;
+              }
+            } catch (err) {
+              if (!(err instanceof SourceError) || err.status < 500) {
+                fail(err);
+                return;
+              }
+            }
+            scope.timeout(poll, 1000);
+          };
+          scope.timeout(poll, 1000);
+        };
+        const open = (ready) => {
+          if (!answer.oauth_url) {
+            fail(new SourceError("The bridge gave no sign-in address.", "unsupported_step"));
+            return;
+          }
+          const first = !win;
+          if (ready) {
+            win = ready;
+            win.location.replace(answer.oauth_url);
+          } else {
+            closeWindow(win);
+            win = openWindow(answer.oauth_url);
+          }
+          if (!win) {
+            fail(new PopupBlockedError());
+            return;
+          }
+          flow.popup = win;
+          if (first) watch();
+        };
+        scope.listen(authorize, "click", () => open(null));
+        const ready = this._takePopup(flow);
+        if (ready) open(ready);
+      });
+    }
+
+    _checkView(flow, source) {
+      const name = this._typeName(flow);
+      return this._view(`Checking ${name}`, ({ body, done, fail, scope, isOpen }) => {
+        const status = h("p", { testid: "check-status", class: "sb-status", text: "running" });
+        const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
+        const submit = h("button", { type: "button", testid: "submit" }, "Continue");
+        body.append(
+          h("p", { text: "Stitch is testing the connection and looking for your data." }),
+          status, stepError, h("div", { class: "sb-actions" }, submit),
+        );
+        scope.listen(submit, "click", () => done("completed"));
+        const poll = async () => {
+          if (!isOpen()) return;
+          try {
+            const now = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+            if (!isOpen()) return;
+            if (!now.next_step || now.next_step.type !== "discover_schema") {
+              status.textContent = "succeeded";
+              scope.timeout(() => done("completed"), 300);
+              return;
+            }
+            const check = now.connection_check || {};
+            if (check.status === "failed" || (now.source && now.source.status === "needs_input")) {
+              status.textContent = "failed";
+              stepError.textContent = check.message || "The connection check failed. Check the settings and try again.";
+              stepError.hidden = false;
+            }
+          } catch (err) {
+            if (!(err instanceof SourceError) || err.status < 500) {
+              fail(err);
+              return;
+            }
+          }
+          scope.timeout(poll, POLL_MS);
+        };
+        poll();
+      });
+    }
+
+    async _streamsView(flow, source) {
+      const listed = await this._api("GET", `/v1/sources/${source.id}/streams`, { flow });
+      const streams = listed.data || [];
+      return this._view("Choose what to sync", ({ body, done, fail, scope }) => {
+        const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
+        const boxes = new Map();
+        const rows = streams.map((stream) => {
+          const id = `sb-${randomId()}`;
+          const box = h("input", {
+            id, type: "checkbox", testid: `stream-${stream.tap_stream_id}`, checked: stream.selected === true,
+          });
+          boxes.set(stream.tap_stream_id, box);
+          return h("li", { class: "sb-stream" }, box, h("label", { for: id, text: stream.tap_stream_id }));
+        });
+        const submit = h("button", { type: "submit", testid: "submit", class: "sb-primary" }, "Start syncing");
+        const form = h("form", { class: "sb-form", novalidate: true },
+          stepError, h("ul", { class: "sb-streams" }, rows), h("div", { class: "sb-actions" }, submit));
+        body.append(form);
+        if (!streams.length) {
+          stepError.textContent = "Stitch found nothing to sync in this source.";
+          stepError.hidden = false;
+        }
+        let busy = false;
+        scope.listen(form, "submit", async (event) => {
+          event.preventDefault();
+          if (busy) return;
+          const chosen = streams.map((s) => ({ tap_stream_id: s.tap_stream_id, selected: boxes.get(s.tap_stream_id).checked }));
+          if (!chosen.some((s) => s.selected)) {
+            stepError.textContent = "Choose at least one table to sync.";
+            stepError.hidden = false;
+            return;
+          }
+          busy = true;
+          submit.disabled = true;
+          try {
+            await this._api("PUT", `/v1/sources/${source.id}/streams`, { flow, body: { streams: chosen } });
+            done("completed");
+          } catch (err) {
+            if (!(err instanceof SourceError)) {
+              fail(err);
+              return;
+            }
+            stepError.textContent = err.message;
+            stepError.hidden = false;
+            busy = false;
+            submit.disabled = false;
+          }
+        });
+      });
+    }
+
+    // ---- panels ----------------------------------------------------------------------------
+
+    /* Shows one panel; resolves with what its controls decide, rejects with CancelledError when
+       the person closes it. Replacing the panel drops its listeners and timers. */
+    _view(title, build) {
+      this._check();
+      this._viewScope.close();
+      const scope = new Scope();
+      this._viewScope = scope;
+      let open = true;
+      scope.defer(() => {
+        open = false;
+      });
+      return new Promise((resolve, reject) => {
+        const done = (value) => {
+          if (open) {
+            open = false;
+            resolve(value);
+          }
+        };
+        const fail = (err) => {
+          if (open) {
+            open = false;
+            reject(err);
+          }
+        };
+        const close = h("button", { type: "button", testid: "close", class: "sb-close", "aria-label": "Close" }, "×");
+        scope.listen(close, "click", () => fail(new CancelledError()));
+        const body = h("div", { class: "sb-body" });
+        this._root.replaceChildren(h("div", { class: "sb-panel" },
+          h("div", { class: "sb-head" }, h("h2", { class: "sb-title", text: title }), close), body));
+        this._root.hidden = false;
+        build({ body, done, fail, scope, isOpen: () => open });
+      });
+    }
+
+    _gateView(flow, step, repeated) {
+      return this._view(`Connect ${this._typeName(flow)}`, ({ body, done, fail, scope }) => {
+        const stepError = h("p", {
+          testid: "step-error", class: "sb-error", role: "alert", hidden: !repeated,
+          text: "That step is not finished yet. Try again.",
+        });
+        const go = h("button", {
+          type: "button", class: "sb-primary", testid: step.type === "oauth" ? "authorize" : "submit",
+        }, "Continue");
+        body.append(stepError, h("p", { text: `Continue in a Stitch window to ${STEP_WORDS[step.type] || "finish"}.` }),
+          h("div", { class: "sb-actions" }, go));
+        scope.listen(go, "click", () => {
+          const popup = openWindow("");
+          if (!popup) fail(new PopupBlockedError());
+          else done(popup);
+        });
+      });
+    }
+
+    _retryView(blocked) {
+      this._notice("Allow the window", "Your browser blocked the window this step needs.", (scope, actions) => {
+        const retry = h("button", { type: "button", testid: "retry", class: "sb-primary" }, "Try again");
+        actions.append(retry);
+        scope.listen(retry, "click", () => {
+          if (this._flow || this._destroyed) return;
+          const again = this._newFlow({
+            kind: blocked.kind, type: blocked.type, sourceId: blocked.sourceId,
+            sessionFor: blocked.sourceId ? String(blocked.sourceId) : "", key: blocked.key,
+          });
+          again.wantPopup = true;
+          again.typeInfo = blocked.typeInfo;
+          // The outcome reaches the host page through events; this promise has no caller.
+          this._begin(again).catch(() => {});
+        });
+      });
+    }
+
+    _errorView(err) {
+      this._notice("Something went wrong", err.message || String(err), () => {});
+    }
+
+    _notice(title, message, addActions) {
+      this._view(title, ({ body, scope }) => {
+        const actions = h("div", { class: "sb-actions" });
+        body.append(h("p", { testid: "step-error", class: "sb-error", role: "alert", text: message }), actions);
+        addActions(scope, actions);
+      }).catch(() => this._hide());
+    }
+
+    _hide() {
+      this._viewScope.close();
+      this._root.replaceChildren();
+      this._root.hidden = true;
+    }
+
+    _typeName(flow) {
+      return (flow.typeInfo && flow.typeInfo.display_name) || flow.type || "your source";
+    }
+
+    // ---- bridge API and session --------------------------------------------------------------
+
+    async _typeInfo(flow, type) {
+      const types = await this._sourceTypes(flow.sessionFor);
+      const found = types.find((t) => t.type === type);
+      if (!found) throw new SourceError(`Source type ${type} is not available.`, "source_type_not_allowed");
+      return found;
+    }
+
+    _sourceTypes(sessionFor) {
+      if (!this._types || this._types.sessionFor !== sessionFor) {
+        const promise = this._api("GET", "/v1/source-types", { sessionFor }).then((r) => r.data || []);
+        this._types = { sessionFor, promise };
+        promise.catch(() => {
+          if (this._types && this._types.promise === promise) this._types = null;
+        });
+      }
+      return this._types.promise;
+    }
+
+    _check() {
+      if (this._destroyed) throw new CancelledError("The widget was destroyed.");
+    }
+
+    async _api(method, path, options) {
+      const { flow, body, key } = options;
+      const sessionFor = flow ? flow.sessionFor : options.sessionFor || "";
+      for (let attempt = 0; ; attempt += 1) {
+        const token = await this._token(sessionFor);
+        const res = await this._call(method, path, token, body, key);
+        if (res.ok) return res.data || {};
+        const error = (res.data && res.data.error) || {};
+        const code = error.code || `http_${res.status}`;
+        if (code === "session_expired") {
+          // Renew once and retry; a second refusal means renewal itself does not help.
+          if (attempt === 0) {
+            await this._renew(sessionFor);
+            continue;
+          }
+          throw new SessionExpiredError();
+        }
+        throw new SourceError(error.message || `The bridge answered ${res.status}.`, code, error.details, res.status);
+      }
+    }
+
+    async _call(method, path, token, body, key) {
+      const headers = { Authorization: `Bearer ${token}`, Accept: "application/json" };
+      if (body !== undefined) headers["Content-Type"] = "application/json";
+      if (key) headers["Idempotency-Key"] = key;
+      let res;
+      try {
+        res = await fetch(this._bridgeUrl + path, {
+          method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+          mode: "cors", credentials: "omit", cache: "no-store",
+        });
+      } catch (_) {
+        this._check();
+        throw new SourceError("The bridge could not be reached.", "network_error");
+      }
+      const data = await res.json().catch(() => null);
+      this._check();
+      return { ok: res.ok, status: res.status, data };
+    }
+
+    async _token(sessionFor) {
+      const s = this._session;
+      if (!s || s.sessionFor !== sessionFor || Date.now() >= s.expiresAt - s.margin) {
+        await this._renew(sessionFor);
+      }
+      return this._session.token;
+    }
+
+    async _ensureSession(sessionFor) {
+      await this._token(sessionFor);
+      return this._session.info;
+    }
+
+    _renew(sessionFor) {
+      if (this._renewing && this._renewing.sessionFor === sessionFor) return this._renewing.promise;
+      const promise = (async () => {
+        let got;
+        try {
+          got = await this._fetchSession(sessionFor ? { sourceId: Number(sessionFor) } : {});
+        } catch (err) {
+          this._check();
+          throw new SessionExpiredError(`Could not get a connect session: ${(err && err.message) || err}`);
+        }
+        this._check();
+        if (!got || typeof got.token !== "string" || !got.token) {
+          throw new SessionExpiredError("fetchSession() must resolve to {token, expires_at}.");
+        }
+        const res = await this._call("GET", "/v1/session", got.token);
+        if (!res.ok) throw new SessionExpiredError("The bridge refused the new connect session.");
+        const info = res.data || {};
+        const now = Date.now();
+        let expiresAt = Date.parse(info.expires_at || got.expires_at);
+        if (!Number.isFinite(expiresAt)) expiresAt = now + 15 * 60 * 1000;
+        // Renew a quarter of the lifetime early (1 s to 60 s): a slow click still finds it valid.
+        const margin = Math.min(60000, Math.max(1000, (expiresAt - now) / 4));
+        if (info.step_driver === "native" || info.step_driver === "stitchjs") this._driverHint = info.step_driver;
+        const previous = this._session;
+        this._session = { sessionFor, token: got.token, expiresAt, margin, info };
+        if (previous && previous.sessionFor === sessionFor) {
+          this._emit("session_renewed", { expires_at: new Date(expiresAt).toISOString() });
+        }
+        this._scheduleRenewal();
+        return this._session;
+      })();
+      this._renewing = { sessionFor, promise };
+      const clear = () => {
+        if (this._renewing && this._renewing.promise === promise) this._renewing = null;
+      };
+      promise.then(clear, clear);
+      return promise;
+    }
+
+    _scheduleRenewal() {
+      clearTimeout(this._renewTimer);
+      this._renewTimer = null;
+      const s = this._session;
+      const flow = this._flow;
+      // Only while a flow runs: an idle page should not keep minting sessions.
+      if (!s || !flow || this._destroyed || s.sessionFor !== flow.sessionFor) return;
+      const delay = Math.max(0, s.expiresAt - s.margin - Date.now());
+      this._renewTimer = setTimeout(() => {
+        this._renewTimer = null;
+        if (this._flow && this._session === s) this._renew(s.sessionFor).catch(() => {});
+      }, delay);
+    }
+
+    _emit(type, payload) {
+      if (this._destroyed) return;
+      const event = Object.freeze({ type, ...payload });
+      for (const name of [type, "event"]) {
+        for (const fn of [...(this._handlers.get(name) || [])]) {
+          try {
+            fn(event);
+          } catch (err) {
+            if (typeof window.reportError === "function") window.reportError(err);
+          }
+        }
+      }
+    }
+  }
+
+  window.StitchBridge = Object.freeze({
+    version: VERSION,
+    create: (options) => new Widget(options),
+    StitchBridgeError,
+    PopupBlockedError,
+    SessionExpiredError,
+    CancelledError,
+    SourceError,
+  });
+})();

@@ -1,0 +1,53 @@
+"""The bridge's client for the Stitch Connect API: typed objects in, typed errors out.
+
+It is configured by URL (the real API or the emulator) and imports nothing else of the app.
+"""
+
+from .budget import TokenBucketBudget, UnlimitedBudget, UpstreamBudget
+from .client import UNSET, StitchAccount, StitchClient
+from .errors import (
+    StitchAccessDenied,
+    StitchAlreadyRunning,
+    StitchBadRequest,
+    StitchError,
+    StitchInvalidName,
+    StitchInvalidProperties,
+    StitchInvalidType,
+    StitchNotFound,
+    StitchRateLimited,
+    StitchTransportError,
+    StitchUnauthorized,
+    StitchUnavailable,
+    parse_error,
+)
+from .models import ConnectionCheck, ReportCard, ReportCardStep, Source, SourceType, Stream
+from .retry import RetryPolicy
+
+__all__ = [
+    "UNSET",
+    "ConnectionCheck",
+    "ReportCard",
+    "ReportCardStep",
+    "RetryPolicy",
+    "Source",
+    "SourceType",
+    "StitchAccessDenied",
+    "StitchAccount",
+    "StitchAlreadyRunning",
+    "StitchBadRequest",
+    "StitchClient",
+    "StitchError",
+    "StitchInvalidName",
+    "StitchInvalidProperties",
+    "StitchInvalidType",
+    "StitchNotFound",
+    "StitchRateLimited",
+    "StitchTransportError",
+    "StitchUnauthorized",
+    "StitchUnavailable",
+    "Stream",
+    "TokenBucketBudget",
+    "UnlimitedBudget",
+    "UpstreamBudget",
+    "parse_error",
+]

@@ -1,0 +1,170 @@
+"""Queries, one async function each; the caller owns the transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bridge.clock import new_id
+from bridge.store.tables import ConnectSessionRow, CreationIntent, EventRow, SourceRow, UsedToken
+
+
+async def record_session(
+    session: AsyncSession,
+    *,
+    id: str,
+    tenant: str | None,
+    end_user_id: str,
+    source_types: list[str] | None,
+    source_id: int | None,
+    expires_at: float,
+    now: float,
+) -> None:
+    if await session.get(ConnectSessionRow, id) is not None:
+        return
+    try:
+        async with session.begin_nested():
+            session.add(
+                ConnectSessionRow(
+                    id=id,
+                    tenant=tenant,
+                    end_user_id=end_user_id,
+                    source_types=source_types,
+                    source_id=source_id,
+                    expires_at=expires_at,
+                    first_used_at=now,
+                )
+            )
+    except IntegrityError:
+        pass  # recorded by a concurrent request: same facts
+
+
+async def get_source(session: AsyncSession, source_id: int) -> SourceRow | None:
+    return await session.get(SourceRow, source_id)
+
+
+async def owned_sources(
+    session: AsyncSession, tenant: str, end_user_id: str
+) -> Sequence[SourceRow]:
+    rows = await session.execute(
+        select(SourceRow)
+        .where(SourceRow.tenant == tenant, SourceRow.end_user_id == end_user_id)
+        .order_by(SourceRow.created_at, SourceRow.id)
+    )
+    return rows.scalars().all()
+
+
+async def unfinished_source(
+    session: AsyncSession, tenant: str, end_user_id: str, source_type: str
+) -> SourceRow | None:
+    rows = await session.execute(
+        select(SourceRow)
+        .where(
+            SourceRow.tenant == tenant,
+            SourceRow.end_user_id == end_user_id,
+            SourceRow.type == source_type,
+            SourceRow.connected_at.is_(None),
+            SourceRow.deleted_at.is_(None),
+        )
+        .order_by(SourceRow.created_at.desc())
+        .limit(1)
+    )
+    return rows.scalars().first()
+
+
+async def intent_by_key(
+    session: AsyncSession, tenant: str, end_user_id: str, key: str
+) -> CreationIntent | None:
+    rows = await session.execute(
+        select(CreationIntent).where(
+            CreationIntent.tenant == tenant,
+            CreationIntent.end_user_id == end_user_id,
+            CreationIntent.idempotency_key == key,
+        )
+    )
+    return rows.scalars().first()
+
+
+async def pending_intent(
+    session: AsyncSession, tenant: str, end_user_id: str, source_type: str
+) -> CreationIntent | None:
+    rows = await session.execute(
+        select(CreationIntent).where(
+            CreationIntent.tenant == tenant,
+            CreationIntent.end_user_id == end_user_id,
+            CreationIntent.type == source_type,
+            CreationIntent.state == "pending",
+        )
+    )
+    return rows.scalars().first()
+
+
+async def pending_intents(session: AsyncSession, older_than: float) -> Sequence[CreationIntent]:
+    rows = await session.execute(
+        select(CreationIntent).where(
+            CreationIntent.state == "pending", CreationIntent.lease_until < older_than
+        )
+    )
+    return rows.scalars().all()
+
+
+async def finish_intent(
+    session: AsyncSession, intent_id: str, *, state: str, source_id: int | None
+) -> None:
+    await session.execute(
+        update(CreationIntent)
+        .where(CreationIntent.id == intent_id)
+        .values(state=state, source_id=source_id)
+    )
+
+
+async def use_token(
+    session: AsyncSession, token_id: str, phase: str, *, now: float, expires_at: float
+) -> bool:
+    """Record one use; False when this token was already used for this phase."""
+    try:
+        async with session.begin_nested():
+            session.add(
+                UsedToken(token_id=token_id, phase=phase, used_at=now, expires_at=expires_at)
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+async def forget_expired_tokens(session: AsyncSession, now: float) -> int:
+    result = await session.execute(delete(UsedToken).where(UsedToken.expires_at < now))
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+async def add_event(
+    session: AsyncSession,
+    *,
+    type: str,
+    now: float,
+    created_at: str,
+    tenant: str,
+    end_user_id: str,
+    source_id: int | None,
+    data: dict[str, Any],
+) -> EventRow:
+    event_id = new_id("evt", 16)
+    body = {"id": event_id, "type": type, "created_at": created_at, "data": data}
+    row = EventRow(
+        id=event_id,
+        type=type,
+        created_at=now,
+        tenant=tenant,
+        end_user_id=end_user_id,
+        source_id=source_id,
+        body=body,
+        attempts=0,
+        next_attempt_at=now,
+    )
+    session.add(row)
+    await session.flush()
+    return row

@@ -1,0 +1,84 @@
+"""Schema versions: each migration runs once, in order, and keeps the data already there."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Connection, event, inspect, select
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from bridge.store.tables import (
+    Base,
+    ConnectSessionRow,
+    CreationIntent,
+    EventRow,
+    SchemaVersion,
+    SourceRow,
+    UsedToken,
+)
+
+
+def _v1(connection: Connection) -> None:
+    tables = [
+        t.__table__  # type: ignore[attr-defined]
+        for t in (ConnectSessionRow, SourceRow, CreationIntent, UsedToken, EventRow)
+    ]
+    Base.metadata.create_all(connection, tables=tables)
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
+    (1, "sessions, sources, creation intents, used tokens, events", _v1),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        engine = create_async_engine(url, connect_args={"timeout": 30})
+
+        @event.listens_for(engine.sync_engine, "connect")
+        def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
+            cursor = dbapi_connection.cursor()
+            # WAL lets readers work while a writer commits; busy_timeout waits instead of failing.
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def _current_version(connection: Connection) -> int:
+    if not inspect(connection).has_table(SchemaVersion.__tablename__):
+        return 0
+    versions = connection.execute(select(SchemaVersion.version)).scalars().all()
+    return max(versions, default=0)
+
+
+def _upgrade(connection: Connection) -> list[int]:
+    SchemaVersion.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
+    current = _current_version(connection)
+    applied = []
+    for version, _what, step in MIGRATIONS:
+        if version > current:
+            step(connection)
+            connection.execute(
+                SchemaVersion.__table__.insert().values(  # type: ignore[attr-defined]
+                    version=version, applied_at=time.time()
+                )
+            )
+            applied.append(version)
+    return applied
+
+
+async def migrate(engine: AsyncEngine) -> list[int]:
+    """Bring the schema to the latest version; returns the versions applied now."""
+    async with engine.begin() as connection:
+        return await connection.run_sync(_upgrade)
+
+
+async def schema_version(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current_version)

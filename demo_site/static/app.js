@@ -1,0 +1,120 @@
+/* Acme Analytics page script: lists the user's connections and embeds the stitch-bridge widget. */
+"use strict";
+
+(() => {
+  const body = document.body;
+  const userToken = document.querySelector('meta[name="acme-user"]').content;
+  const list = document.querySelector('[data-testid="connections"]');
+  const empty = document.querySelector(".empty");
+  const events = document.querySelector('[data-testid="events"]');
+  const buttons = Array.from(document.querySelectorAll("button.connect"));
+  const container = document.getElementById("stitch-bridge-container");
+
+  async function api(method, path, payload) {
+    const res = await fetch(path, {
+      method,
+      headers: { "Content-Type": "application/json", "X-Acme-User": userToken },
+      body: payload === undefined ? undefined : JSON.stringify(payload),
+      credentials: "same-origin",
+    });
+    const data = await res.json().catch(() => ({}));
+    if (!res.ok) throw new Error((data.error && data.error.message) || `HTTP ${res.status}`);
+    return data;
+  }
+
+  function describe(e) {
+    const parts = [e.type];
+    if (e.step) parts.push(e.step);
+    if (e.driver) parts.push(`(${e.driver})`);
+    if (e.outcome) parts.push(e.outcome);
+    if (e.source) parts.push(`source ${e.source.id} · ${e.source.status}`);
+    if (e.receipt) parts.push("receipt ✓");
+    if (e.code) parts.push(`${e.code}: ${e.message}`);
+    return parts.join(" ");
+  }
+
+  function logEvent(e) {
+    const item = document.createElement("li");
+    item.dataset.type = e.type;
+    item.textContent = describe(e);
+    events.append(item);
+  }
+
+  let refreshing = null;
+  async function refresh() {
+    // One refresh at a time; a request during one runs once more after it.
+    if (refreshing) {
+      refreshing.again = true;
+      return;
+    }
+    refreshing = { again: false };
+    list.dataset.state = "loading";
+    try {
+      const { data } = await api("GET", "/api/connections");
+      list.replaceChildren(...data.map(row));
+      empty.hidden = data.length > 0;
+    } catch (err) {
+      logEvent({ type: "page_error", code: "connections", message: err.message });
+    }
+    const again = refreshing.again;
+    refreshing = null;
+    if (again) refresh();
+    else list.dataset.state = "ready";
+  }
+
+  function row(source) {
+    const item = document.createElement("li");
+    item.className = "connection";
+    item.dataset.testid = `connection-${source.id}`;
+    item.dataset.status = source.status;
+    const name = document.createElement("span");
+    name.className = "name";
+    name.textContent = source.display_name || source.name || source.type;
+    const status = document.createElement("span");
+    status.className = `status status-${source.status}`;
+    status.textContent = source.status.replace("_", " ");
+    const again = document.createElement("button");
+    again.type = "button";
+    again.className = "reconnect";
+    again.dataset.testid = `reconnect-${source.id}`;
+    again.dataset.sourceId = String(source.id);
+    again.textContent = source.status === "connected" ? "Edit" : "Finish setup";
+    item.append(name, status, again);
+    return item;
+  }
+
+  function fetchSession(context) {
+    const sourceId = context && context.sourceId;
+    return api("POST", "/api/stitch-session", sourceId ? { source_id: sourceId } : {});
+  }
+
+  let bridge = null;
+  function mount() {
+    if (bridge) bridge.destroy();
+    bridge = window.StitchBridge.create({ bridgeUrl: body.dataset.bridgeUrl, fetchSession, container });
+    bridge.on("event", (e) => {
+      logEvent(e);
+      if (["source_created", "connected", "cancelled", "step_completed"].includes(e.type)) refresh();
+    });
+    const mine = bridge;
+    mine.ready.then(() => {
+      if (mine === bridge) for (const button of buttons) button.disabled = false;
+    });
+    return bridge;
+  }
+
+  // The widget's errors arrive as events too; the promise outcome needs no second report.
+  const quiet = () => {};
+  for (const button of buttons) {
+    button.addEventListener("click", () => bridge.connect({ type: button.dataset.type }).catch(quiet));
+  }
+  list.addEventListener("click", (event) => {
+    const target = event.target.closest("button.reconnect");
+    if (target) bridge.reconnect({ sourceId: Number(target.dataset.sourceId) }).catch(quiet);
+  });
+
+  // For people poking at the demo (and its tests): remount or reach the widget instance.
+  window.acmeDemo = { mount, get bridge() { return bridge; } };
+  mount();
+  refresh();
+})();

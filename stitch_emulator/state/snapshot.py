@@ -1,0 +1,63 @@
+"""`GET /_emulator/state`: the whole emulator as one JSON document, for tests to assert on."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import TYPE_CHECKING, Any
+
+from . import checks, destinations
+from .model import Account, Job
+from .timefmt import iso
+
+if TYPE_CHECKING:
+    from .backend import EmulatorBackend
+
+
+def _account(account: Account, default_id: int | None) -> dict[str, Any]:
+    return {
+        "id": account.id,
+        "access_token": account.access_tokens[0],
+        "access_tokens": list(account.access_tokens),
+        "email": account.email,
+        "first_name": account.first_name,
+        "last_name": account.last_name,
+        "company": account.company,
+        "region": account.region,
+        "created_at": iso(account.created_at),
+        "default": account.id == default_id,
+    }
+
+
+def _job(job: Job) -> dict[str, Any]:
+    return {
+        "job_name": job.name,
+        "source_id": job.source_id,
+        "stitch_client_id": job.account_id,
+        "start_time": iso(job.start_time),
+        "completion_time": iso(job.completion_time),
+        "stopped": job.stopped,
+    }
+
+
+def snapshot(backend: EmulatorBackend) -> dict[str, Any]:
+    world = backend.world
+    config = dataclasses.asdict(backend.config)
+    config["partner_redirect_uris"] = list(backend.config.partner_redirect_uris)
+    return {
+        "now": iso(backend.clock.now()),
+        "accounts": [_account(a, world.default_account_id) for a in world.accounts],
+        "sources": [backend.render_source(s) for s in world.sources],
+        "connection_checks": [
+            {"source_id": s.id, **checks.render_check(s.last_check)}
+            for s in world.sources
+            if s.last_check is not None
+        ],
+        "destinations": [
+            destinations.render(d, backend.catalogue.destination_types[d.type])
+            for d in world.destinations
+        ],
+        "jobs": [_job(j) for j in world.jobs],
+        "check_scripts": [dataclasses.asdict(s) for s in world.check_scripts],
+        "faults": backend.controls.faults(),
+        "config": config,
+    }

@@ -1,0 +1,141 @@
+"""A real emulator and a real bridge on loopback ports, and clients shaped like their callers."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from bridge import Settings, create_app
+from bridge.clock import ManualClock
+from stitch_emulator import EmulatorConfig
+from stitch_emulator import create_app as create_emulator
+from tests.live import free_port, serve
+
+API_KEY = "test-api-key-" + "a" * 32
+SECRET_KEY = "test-secret-key-" + "b" * 32
+STITCH_TOKEN = "ac_" + "t" * 40
+APP_ORIGIN = "http://app.test"
+RECURLY_PROPERTIES = {
+    "start_date": "2018-01-10T00:00:00Z",
+    "api_key": "recurly-api-key-secret",
+    "frequency_in_minutes": "60",
+    "quota_limit": "30",
+    "subdomain": "stitchdata",
+}
+
+
+@dataclass
+class Stack:
+    bridge_url: str
+    emulator_url: str
+    settings: Settings
+    clock: ManualClock
+    database: Path
+    clients: list[httpx.Client] = field(default_factory=list)
+
+    def _client(self, headers: dict[str, str]) -> httpx.Client:
+        client = httpx.Client(base_url=self.bridge_url, headers=headers, timeout=60)
+        self.clients.append(client)
+        return client
+
+    def backend(self) -> httpx.Client:
+        """The SaaS backend: server to server, with the API key."""
+        return self._client({"Authorization": f"Bearer {API_KEY}"})
+
+    def mint(self, end_user: str = "user-1", **body: Any) -> str:
+        response = self.backend().post(
+            "/v1/connect-sessions", json={"end_user": {"id": end_user}, **body}
+        )
+        assert response.status_code == 201, response.text
+        token = response.json()["token"]
+        assert isinstance(token, str)
+        return token
+
+    def widget(self, token: str | None = None, **mint: Any) -> httpx.Client:
+        """The browser widget: a connect-session bearer, from the SaaS's origin."""
+        token = token or self.mint(**mint)
+        return self._client({"Authorization": f"Bearer {token}", "Origin": APP_ORIGIN})
+
+    def emulator(self) -> httpx.Client:
+        return self._client({})
+
+    def advance(self, seconds: float) -> None:
+        """Move the emulator's clock (connection checks finish) and the bridge's (expiry)."""
+        response = httpx.post(f"{self.emulator_url}/_emulator/clock", json={"advance": seconds})
+        assert response.status_code == 200, response.text
+        self.clock.advance(seconds)
+
+    def fault(self, **fault: Any) -> None:
+        response = httpx.post(f"{self.emulator_url}/_emulator/faults", json=fault)
+        assert response.status_code == 200, response.text
+
+    def authorize(self, source_id: int) -> None:
+        """The end user finishes OAuth in Stitch's popup."""
+        response = httpx.post(f"{self.emulator_url}/_emulator/sources/{source_id}/authorize")
+        assert response.status_code == 200, response.text
+
+    def emulator_sources(self) -> list[dict[str, Any]]:
+        state = httpx.get(f"{self.emulator_url}/_emulator/state").json()
+        sources = state["sources"]
+        assert isinstance(sources, list)
+        return sources
+
+    def events(self) -> list[dict[str, Any]]:
+        with sqlite3.connect(self.database) as db:
+            rows = db.execute(
+                "SELECT type, source_id, end_user_id FROM events ORDER BY seq"
+            ).fetchall()
+        return [{"type": t, "source_id": s, "end_user_id": u} for t, s, u in rows]
+
+
+def make_settings(
+    emulator_url: str, bridge_port: int, database: Path, **overrides: Any
+) -> Settings:
+    values: dict[str, Any] = {
+        "api_keys": (API_KEY,),
+        "secret_keys": (SECRET_KEY,),
+        "allowed_origins": (APP_ORIGIN,),
+        "stitch_access_token": STITCH_TOKEN,
+        "stitch_api_url": emulator_url,
+        "stitch_app_url": emulator_url,
+        "stitch_js_url": f"{emulator_url}/stitch.js",
+        "public_url": f"http://127.0.0.1:{bridge_port}",
+        "database_url": f"sqlite+aiosqlite:///{database}",
+    }
+    values.update(overrides)
+    return Settings(**values)
+
+
+@pytest.fixture
+def bridge_overrides() -> dict[str, Any]:
+    """Override in a test module to run the stack with other settings."""
+    return {}
+
+
+@pytest.fixture
+def emulator_config() -> EmulatorConfig:
+    return EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
+) -> Iterator[Stack]:
+    clock = ManualClock()
+    database = tmp_path / "bridge.db"
+    with serve(create_emulator(emulator_config)) as emulator:
+        port = free_port()
+        settings = make_settings(emulator.url, port, database, **bridge_overrides)
+        with serve(create_app(settings, clock=clock), port=port) as bridge:
+            stack = Stack(bridge.url, emulator.url, settings, clock, database)
+            try:
+                yield stack
+            finally:
+                for client in stack.clients:
+                    client.close()

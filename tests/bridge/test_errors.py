@@ -1,0 +1,318 @@
+"""Every error code of CONTRACT §4.4 is reached, with the contract's body, never a bare 500."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from starlette.routing import Route
+
+from bridge.errors import ERROR_STATUS
+from tests.bridge.conftest import APP_ORIGIN, RECURLY_PROPERTIES, Stack
+
+CONTRACT = Path(__file__).parents[2].parent / "shared" / "CONTRACT.md"
+
+
+def assert_error(response: httpx.Response, code: str, status: int | None = None) -> dict[str, Any]:
+    assert response.status_code == (status or ERROR_STATUS[code]), response.text
+    body = response.json()
+    assert set(body) == {"error"}
+    assert body["error"]["code"] == code
+    assert isinstance(body["error"]["message"], str) and body["error"]["message"]
+    assert set(body["error"]) <= {"code", "message", "details"}
+    assert response.headers["x-request-id"]
+    return body["error"]
+
+
+def test_the_error_table_is_exactly_the_contracts() -> None:
+    section = CONTRACT.read_text().split("### 4.4")[1].split("### 4.5")[0]
+    documented = dict(re.findall(r"`([a-z_]+)` (\d{3})", section))
+    assert set(documented) == set(ERROR_STATUS)
+    for code, status in documented.items():
+        assert ERROR_STATUS[code] == int(status), code
+
+
+def test_malformed_json_is_invalid_json(stack: Stack) -> None:
+    response = stack.backend().post(
+        "/v1/connect-sessions",
+        content=b'{"end_user": ',
+        headers={"Content-Type": "application/json"},
+    )
+    assert_error(response, "invalid_json")
+
+
+def test_wrong_types_are_listed_per_field(stack: Stack) -> None:
+    response = stack.backend().post(
+        "/v1/connect-sessions",
+        json={"end_user": {"id": 7}, "ttl": "long", "source_types": "hubspot", "extra": 1},
+    )
+    error = assert_error(response, "invalid_request", 422)
+    assert set(error["details"]["fields"]) == {"end_user.id", "ttl", "source_types", "extra"}
+
+
+def test_a_ttl_out_of_range_is_refused(stack: Stack) -> None:
+    for ttl in (0, 86_401):
+        response = stack.backend().post(
+            "/v1/connect-sessions", json={"end_user": {"id": "u"}, "ttl": ttl}
+        )
+        assert_error(response, "invalid_request", 422)
+
+
+def test_a_body_that_is_not_an_object_is_invalid_request(stack: Stack) -> None:
+    response = stack.backend().post("/v1/connect-sessions", json=[1, 2])
+    assert_error(response, "invalid_request")
+
+
+def test_deeply_nested_json_is_refused(stack: Stack) -> None:
+    body = "[" * 5000 + "]" * 5000
+    response = stack.backend().post(
+        "/v1/connect-sessions", content=body, headers={"Content-Type": "application/json"}
+    )
+    assert response.status_code in (400, 422)
+    assert response.json()["error"]["code"] in ("invalid_json", "invalid_request")
+
+
+def test_oversize_bodies_are_refused(stack: Stack) -> None:
+    big = b'{"end_user": {"id": "' + b"x" * (1024 * 1024) + b'"}}'
+    assert_error(stack.backend().post("/v1/connect-sessions", content=big), "payload_too_large")
+
+
+def test_oversize_bodies_that_hide_their_length_are_refused(stack: Stack) -> None:
+    def chunks() -> Any:
+        for _ in range(20):
+            yield b"x" * 100_000
+
+    response = stack.backend().post("/v1/connect-sessions", content=chunks())
+    assert_error(response, "payload_too_large")
+
+
+def test_missing_or_wrong_api_keys_are_unauthorized(stack: Stack) -> None:
+    assert_error(httpx.get(f"{stack.bridge_url}/v1/end-users/u/sources"), "unauthorized")
+    response = httpx.get(
+        f"{stack.bridge_url}/v1/end-users/u/sources",
+        headers={"Authorization": "Bearer " + "z" * 45},
+    )
+    assert_error(response, "unauthorized")
+
+
+def test_a_session_token_is_not_an_api_key_and_back(stack: Stack) -> None:
+    token = stack.mint()
+    response = httpx.get(
+        f"{stack.bridge_url}/v1/end-users/user-1/sources",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert_error(response, "unauthorized")
+    assert_error(stack.widget(token=stack.settings.api_keys[0]).get("/v1/session"), "unauthorized")
+
+
+def test_an_expired_session_is_session_expired(stack: Stack) -> None:
+    widget = stack.widget(ttl=5)
+    assert widget.get("/v1/session").status_code == 200
+    stack.clock.advance(6)
+    assert_error(widget.get("/v1/session"), "session_expired")
+
+
+def test_a_foreign_origin_is_refused_before_anything_happens(stack: Stack) -> None:
+    token = stack.mint()
+    response = httpx.post(
+        f"{stack.bridge_url}/v1/sources",
+        json={"type": "platform.recurly"},
+        headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example"},
+    )
+    assert_error(response, "origin_not_allowed")
+    assert "access-control-allow-origin" not in response.headers
+    assert stack.emulator_sources() == []
+
+
+def test_an_allowed_origin_gets_exact_cors_headers(stack: Stack) -> None:
+    preflight = httpx.options(
+        f"{stack.bridge_url}/v1/sources",
+        headers={
+            "Origin": APP_ORIGIN,
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, idempotency-key",
+        },
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers["access-control-allow-origin"] == APP_ORIGIN
+    assert "access-control-allow-credentials" not in preflight.headers
+    assert "Idempotency-Key" in preflight.headers["access-control-allow-headers"]
+    response = stack.widget().get("/v1/session")
+    assert response.headers["access-control-allow-origin"] == APP_ORIGIN
+
+
+def test_a_type_outside_the_session_is_source_type_not_allowed(stack: Stack) -> None:
+    widget = stack.widget(source_types=["platform.recurly"])
+    response = widget.post("/v1/sources", json={"type": "platform.hubspot"})
+    assert_error(response, "source_type_not_allowed")
+    assert stack.emulator_sources() == []
+
+
+def test_a_type_stitch_refuses_is_source_type_not_allowed(stack: Stack) -> None:
+    widget = stack.widget()
+    assert_error(
+        widget.post("/v1/sources", json={"type": "platform.postgres"}), "source_type_not_allowed"
+    )
+    assert_error(
+        widget.post("/v1/sources", json={"type": "platform.nope"}), "source_type_not_allowed"
+    )
+
+
+def test_step_token_errors(stack: Stack) -> None:
+    widget = stack.widget()
+    created = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()
+    token = created["next_step"]["token"]
+    assert_error(widget.post("/v1/steps/start", json={"token": "nope"}), "token_invalid")
+    assert_error(
+        widget.post("/v1/steps/start", json={"token": token[:-3] + "abc"}), "token_invalid"
+    )
+    assert widget.post("/v1/steps/start", json={"token": token}).status_code == 200
+    assert_error(widget.post("/v1/steps/start", json={"token": token}), "token_used")
+    assert widget.post("/v1/steps/complete", json={"token": token}).status_code == 200
+    assert_error(widget.post("/v1/steps/complete", json={"token": token}), "token_used")
+
+
+def test_an_expired_step_token_is_token_expired(stack: Stack) -> None:
+    widget = stack.widget(ttl=3600)
+    created = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()
+    stack.clock.advance(stack.settings.step_ttl + 1)
+    response = widget.post("/v1/steps/start", json={"token": created["next_step"]["token"]})
+    assert_error(response, "token_expired")
+
+
+def test_another_users_source_is_source_not_found_on_every_route(stack: Stack) -> None:
+    owner = stack.widget(end_user="owner")
+    created = owner.post("/v1/sources", json={"type": "platform.recurly"}).json()
+    source_id = created["source"]["id"]
+    intruder = stack.widget(end_user="intruder")
+    for method, path, body in [
+        ("GET", f"/v1/sources/{source_id}", None),
+        ("PUT", f"/v1/sources/{source_id}", {"display_name": "mine now"}),
+        ("GET", f"/v1/sources/{source_id}/streams", None),
+        (
+            "PUT",
+            f"/v1/sources/{source_id}/streams",
+            {"streams": [{"tap_stream_id": "a", "selected": True}]},
+        ),
+        ("GET", "/v1/sources/999999999", None),
+        ("GET", "/v1/sources/not-a-number", None),
+    ]:
+        assert_error(intruder.request(method, path, json=body), "source_not_found")
+    # Their step token is no good to the intruder, and stays good for the owner.
+    token = created["next_step"]["token"]
+    assert_error(intruder.post("/v1/steps/start", json={"token": token}), "token_invalid")
+    assert owner.post("/v1/steps/start", json={"token": token}).status_code == 200
+    backend = stack.backend()
+    assert_error(backend.delete(f"/v1/end-users/intruder/sources/{source_id}"), "source_not_found")
+    assert owner.get(f"/v1/sources/{source_id}").json()["source"]["display_name"] == "Recurly"
+
+
+def test_a_session_scoped_to_one_source_sees_only_it(stack: Stack) -> None:
+    widget = stack.widget(end_user="carol")
+    first = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
+    second = widget.post("/v1/sources", json={"type": "platform.hubspot"}).json()["source"]["id"]
+    scoped = stack.widget(end_user="carol", source_id=first)
+    assert scoped.get(f"/v1/sources/{first}").status_code == 200
+    assert_error(scoped.get(f"/v1/sources/{second}"), "source_not_found")
+    assert_error(scoped.post("/v1/sources", json={"type": "platform.recurly"}), "invalid_request")
+    response = stack.backend().post(
+        "/v1/connect-sessions", json={"end_user": {"id": "dave"}, "source_id": first}
+    )
+    assert_error(response, "source_not_found")
+
+
+def test_bad_properties_carry_stitchs_names(stack: Stack) -> None:
+    widget = stack.widget()
+    response = widget.post(
+        "/v1/sources",
+        json={
+            "type": "platform.recurly",
+            "properties": {
+                **RECURLY_PROPERTIES,
+                "start_date": "2017-01-01 00:00:00",
+                "frequency_in_minutes": "",
+            },
+        },
+    )
+    error = assert_error(response, "bad_properties")
+    assert sorted(error["details"]["bad_properties"]) == ["frequency_in_minutes", "start_date"]
+    assert set(error["details"]["properties"]) == {"frequency_in_minutes", "start_date"}
+    assert stack.emulator_sources() == []
+
+
+def test_a_name_stitch_refuses_is_duplicate_name(stack: Stack) -> None:
+    stack.fault(
+        method="POST",
+        path="/v4/sources",
+        status=400,
+        count=1,
+        body={"error": "InvalidName", "data": {"message": "non-unique name (recurly)"}},
+    )
+    assert_error(
+        stack.widget().post("/v1/sources", json={"type": "platform.recurly"}), "duplicate_name"
+    )
+
+
+def test_upstream_429_that_persists_is_upstream_rate_limited(stack: Stack) -> None:
+    widget = stack.widget()
+    source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
+    stack.fault(method="GET", path="/v4/sources/*", status=429, count=50, retry_after=0)
+    response = widget.get(f"/v1/sources/{source_id}")
+    assert_error(response, "upstream_rate_limited")
+    assert int(response.headers["retry-after"]) >= 1
+
+
+def test_upstream_5xx_or_html_that_persists_is_upstream_unavailable(stack: Stack) -> None:
+    widget = stack.widget()
+    source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
+    stack.fault(
+        method="GET", path="/v4/sources/*", status=502, count=50, body="<html>bad gateway</html>"
+    )
+    assert_error(widget.get(f"/v1/sources/{source_id}"), "upstream_unavailable")
+
+
+def test_upstream_blips_are_retried_away(stack: Stack) -> None:
+    widget = stack.widget()
+    source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
+    stack.fault(method="GET", path="/v4/sources/*", status=503, count=2)
+    assert widget.get(f"/v1/sources/{source_id}").status_code == 200
+
+
+def test_unknown_routes_and_methods(stack: Stack) -> None:
+    assert_error(httpx.get(f"{stack.bridge_url}/v1/nothing-here"), "not_found")
+    assert_error(stack.widget().delete("/v1/session"), "method_not_allowed")
+
+
+def test_receipts_that_are_not_ours_are_receipt_invalid(stack: Stack) -> None:
+    response = stack.backend().post("/v1/receipts/verify", json={"receipt": "forged.receipt"})
+    assert_error(response, "receipt_invalid")
+
+
+def test_a_bug_is_internal_with_the_request_id_and_no_detail(stack: Stack) -> None:
+    from bridge import create_app
+    from tests.live import free_port, serve
+
+    def boom(request: Any) -> Any:
+        raise RuntimeError("secret detail " + stack.settings.secret_keys[0])
+
+    port = free_port()
+    app = create_app(stack.settings)
+    app.router.routes.append(Route("/boom", boom))
+    with serve(app, port=port) as server:
+        response = httpx.get(f"{server.url}/boom", headers={"X-Request-ID": "trace-123"})
+    error = assert_error(response, "internal")
+    assert response.headers["x-request-id"] == "trace-123"
+    assert "trace-123" in error["message"]
+    assert "secret" not in response.text
+
+
+@pytest.mark.parametrize("request_id", ["abc\r\nInjected: 1", "x" * 500, "<script>"])
+def test_a_hostile_request_id_is_replaced(stack: Stack, request_id: str) -> None:
+    response = httpx.get(
+        f"{stack.bridge_url}/healthz", headers={"X-Request-ID": request_id.replace("\r\n", " ")}
+    )
+    assert response.headers["x-request-id"] != request_id
+    assert response.headers["x-request-id"].startswith("req_")
