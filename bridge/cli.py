@@ -198,7 +198,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "emulator":
         from stitch_emulator.server import run as run_emulator
 
-        return run_emulator(args)
+        return int(run_emulator(args))
     if args.command == "demo":
         from bridge.demo import run as run_demo
 

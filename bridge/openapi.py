@@ -136,8 +136,8 @@ def _errors(*codes: str) -> dict[str, Any]:
     }
 
 
-_AUTH_API = [{"apiKey": []}]
-_AUTH_SESSION = [{"connectSession": []}]
+_AUTH_API: list[dict[str, list[str]]] = [{"apiKey": []}]
+_AUTH_SESSION: list[dict[str, list[str]]] = [{"connectSession": []}]
 _SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _END_USER = {"name": "end_user_id", "in": "path", "required": True, "schema": _STR}
 _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}

@@ -101,7 +101,12 @@ async def open_services(
         source_types=SourceTypeCache(),
         outbox=outbox,
     )
-    workers = [asyncio.create_task(outbox.run(), name="outbox")] if run_workers else []
+    workers = []
+    if run_workers:
+        from bridge.reconciler import Reconciler  # it needs Services, defined above
+
+        workers.append(asyncio.create_task(outbox.run(), name="outbox"))
+        workers.append(asyncio.create_task(Reconciler(services).run(), name="reconciler"))
     try:
         yield services
     finally:

@@ -56,7 +56,9 @@ def _hint_js(source: Source, step: str) -> dict[str, Any] | None:
         step == "oauth" and js["function"] == "onlyAuthorizeSource"
     ):
         return None
-    raw_options = js.get("options") if isinstance(js.get("options"), dict) else {}
+    raw_options = js.get("options")
+    if not isinstance(raw_options, dict):
+        raw_options = {}
     options = {k: v for k, v in raw_options.items() if k not in _SECRET_OPTIONS}
     options["id"] = source.id
     if step == "discover_schema":

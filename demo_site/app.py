@@ -118,6 +118,25 @@ def create_app(
         sources = [s for s in answer.json().get("data", []) if s.get("status") != "deleted"]
         return JSONResponse({"data": sources})
 
+    async def verify_receipt(request: Request) -> Response:
+        """What a SaaS does with the widget's receipt: ask the bridge whether it is genuine."""
+        user = signed_in_user(request)
+        if user is None:
+            return _error(401, "unauthorized", "sign in first")
+        raw = await request.body()
+        try:
+            receipt = json.loads(raw).get("receipt") if len(raw) <= MAX_BODY else None
+        except (ValueError, AttributeError):
+            receipt = None
+        if not isinstance(receipt, str):
+            return _error(400, "invalid_request", 'send {"receipt": str}')
+        answer = await request.state.bridge.post("/v1/receipts/verify", json={"receipt": receipt})
+        body = answer.json()
+        # A genuine receipt for somebody else's source is no proof for this user.
+        if answer.status_code == 200 and body.get("end_user_id") != user:
+            return _error(400, "receipt_invalid", "this receipt is for another user")
+        return JSONResponse(body, status_code=answer.status_code)
+
     async def receive_csp_report(request: Request) -> Response:
         raw = await request.body()
         if len(raw) > MAX_BODY:
@@ -138,6 +157,7 @@ def create_app(
             Route("/", home, methods=["GET"]),
             Route("/api/stitch-session", stitch_session, methods=["POST"]),
             Route("/api/connections", connections, methods=["GET"]),
+            Route("/api/receipts", verify_receipt, methods=["POST"]),
             Route("/csp-report", receive_csp_report, methods=["POST"]),
             Route("/csp-reports", list_csp_reports, methods=["GET"]),
             Mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static"),

@@ -26,7 +26,9 @@ def services_of(request: Request) -> Services:
     return services
 
 
-def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Any:
+def json_response(
+    body: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> JSONResponse:
     return JSONResponse(body, status_code=status, headers=headers)
 
 
@@ -112,6 +114,10 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
         body = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as error:
         raise BridgeError("invalid_json", f"the request body is not valid JSON: {error}") from None
+    except RecursionError:
+        raise BridgeError(
+            "invalid_request", f"JSON nests deeper than {MAX_JSON_DEPTH} levels"
+        ) from None
     if _depth(body, MAX_JSON_DEPTH):
         raise BridgeError("invalid_request", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
     if not isinstance(body, dict):

@@ -144,6 +144,13 @@
     return schema.type === "boolean" || schema.pattern === "^(true|false)$";
   }
 
+  // Patterns such as ^1$|^30$|^60$ list the only values Stitch accepts: offer them as choices.
+  function choicesFor(prop) {
+    const pattern = (prop.json_schema || {}).pattern;
+    if (typeof pattern !== "string" || !/^\^[\w.-]+\$(\|\^[\w.-]+\$)+$/.test(pattern)) return null;
+    return pattern.split("|").map((part) => part.slice(1, -1));
+  }
+
   function placeholderFor(prop) {
     const schema = prop.json_schema || {};
     if (typeof schema.pattern === "string" && schema.pattern.includes("T00:00:00Z")) {
@@ -281,7 +288,8 @@
       if (driver !== "native" || flow.wantPopup) {
         flow.popup = openWindow("");
         flow.fresh = Boolean(flow.popup);
-        blocked = !flow.popup && (driver === "stitchjs" || flow.wantPopup);
+        flow.blocked = !flow.popup;
+        blocked = flow.blocked && (driver === "stitchjs" || flow.wantPopup);
       }
       this._flow = flow;
       this._scheduleRenewal();
@@ -365,7 +373,7 @@
       let repeated = false;
       while (step) {
         const answer = await this._runStep(flow, current, step, repeated);
-        repeated = Boolean(answer.next_step && answer.next_step.type === step.type);
+        repeated = !answer.refreshed && Boolean(answer.next_step && answer.next_step.type === step.type);
         current = answer.source || current;
         receipt = answer.receipt || null;
         step = answer.next_step;
@@ -376,7 +384,15 @@
     }
 
     async _runStep(flow, source, step, repeated) {
-      const answer = await this._api("POST", "/v1/steps/start", { flow, body: { token: step.token } });
+      let answer;
+      try {
+        answer = await this._api("POST", "/v1/steps/start", { flow, body: { token: step.token } });
+      } catch (err) {
+        // A token minted before a session renewal may have lapsed with the old session: the
+        // source, read again, carries a fresh one for the same step.
+        if (!(err instanceof SourceError) || err.code !== "token_expired") throw err;
+        return { ...(await this._api("GET", `/v1/sources/${source.id}`, { flow })), refreshed: true };
+      }
       flow.token = step.token;
       if (step.type === "form" && answer.driver) this._driverHint = answer.driver;
       this._emit("step_started", { step: step.type, driver: answer.driver, source_id: source.id });
@@ -384,14 +400,24 @@
       if (answer.driver === "stitchjs") {
         const Stitch = await this._loadStitch(answer.stitch_js_url);
         let popup = this._takePopup(flow);
+        // The click that started the flow tried to open this window and was refused: say so
+        // now that it is known to be needed (a retry resumes the flow at this step).
+        if (!popup && flow.blocked) throw new PopupBlockedError();
         if (!popup) popup = await this._gateView(flow, step, repeated);
         outcome = await this._stitchStep(flow, Stitch, popup, answer);
       } else {
         outcome = await this._nativeStep(flow, source, step, answer, repeated);
       }
-      const done = await this._api("POST", "/v1/steps/complete", {
-        flow, body: { token: step.token, outcome },
-      });
+      flow.blocked = false; // later steps open their windows from their own clicks
+      let done;
+      try {
+        done = await this._api("POST", "/v1/steps/complete", { flow, body: { token: step.token, outcome } });
+      } catch (err) {
+        // Expired during a long step: the bridge's reading of the source is the same answer,
+        // without a receipt (a receipt comes only with a completed step).
+        if (!(err instanceof SourceError) || err.code !== "token_expired") throw err;
+        done = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+      }
       flow.token = null;
       this._emit("step_completed", { step: step.type, outcome, source: done.source });
       if (outcome === "cancelled") throw new CancelledError();
@@ -542,12 +568,18 @@
         for (const prop of info.form || []) {
           const id = `sb-${randomId()}`;
           const boolean = isBoolean(prop);
-          const input = h("input", {
-            id, name: prop.name, testid: `property-${prop.name}`, autocomplete: "off",
-            type: boolean ? "checkbox" : prop.is_credential ? "password" : "text",
-            placeholder: boolean ? null : placeholderFor(prop) || null,
-            "aria-required": prop.is_required ? "true" : null,
-          });
+          const choices = boolean ? null : choicesFor(prop);
+          const common = {
+            id, name: prop.name, testid: `property-${prop.name}`, "aria-required": prop.is_required ? "true" : null,
+          };
+          const input = choices
+            ? h("select", common, h("option", { value: "", text: "(default)" }),
+              choices.map((value) => h("option", { value, text: value })))
+            : h("input", {
+              ...common, autocomplete: "off",
+              type: boolean ? "checkbox" : prop.is_credential ? "password" : "text",
+              placeholder: boolean ? null : placeholderFor(prop) || null,
+            });
           const error = h("p", { testid: `error-${prop.name}`, class: "sb-error", hidden: true });
           inputs.set(prop.name, { prop, input });
           errors.set(prop.name, error);

@@ -138,7 +138,10 @@ def parse_error(status: int | None, body: object, *, secrets: Iterable[str] = ()
     Every string in the message and body that equals or contains one of `secrets` is redacted.
     """
     secrets = [s for s in secrets if s and len(s) >= _MIN_SECRET_LENGTH]
-    body = scrub(body, secrets)
+    try:
+        body = scrub(body, secrets)
+    except RecursionError:
+        body = None  # absurdly nested: keep nothing rather than something unscrubbed
     code = _code_of(body)
     message = _message_of(body) or _fallback_message(status, code)
     bad_properties, report_card = _bad_properties_of(body)

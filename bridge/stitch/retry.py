@@ -174,7 +174,7 @@ def decode_json(response: httpx.Response) -> tuple[bool, Any]:
         return False, None
     try:
         return True, json.loads(response.content)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nesting no API answer has
         return False, None
 
 

@@ -21,7 +21,7 @@ from bridge.store.tables import (
 
 def _v1(connection: Connection) -> None:
     tables = [
-        t.__table__  # type: ignore[attr-defined]
+        Base.metadata.tables[t.__tablename__]
         for t in (ConnectSessionRow, SourceRow, CreationIntent, UsedToken, EventRow)
     ]
     Base.metadata.create_all(connection, tables=tables)

@@ -28,7 +28,7 @@
     if (e.driver) parts.push(`(${e.driver})`);
     if (e.outcome) parts.push(e.outcome);
     if (e.source) parts.push(`source ${e.source.id} · ${e.source.status}`);
-    if (e.receipt) parts.push("receipt ✓");
+    if (e.receipt) parts.push("with receipt");
     if (e.code) parts.push(`${e.code}: ${e.message}`);
     return parts.join(" ");
   }
@@ -38,6 +38,18 @@
     item.dataset.type = e.type;
     item.textContent = describe(e);
     events.append(item);
+    if (e.type === "connected" && e.receipt) verify(item, e.receipt);
+  }
+
+  // The page's word that a source connected is not proof; the backend checks the receipt.
+  async function verify(item, receipt) {
+    try {
+      const answer = await api("POST", "/api/receipts", { receipt });
+      item.dataset.receipt = answer.valid ? "valid" : "invalid";
+    } catch (err) {
+      item.dataset.receipt = "invalid";
+    }
+    item.textContent += item.dataset.receipt === "valid" ? " · verified by Acme" : " · receipt rejected";
   }
 
   let refreshing = null;

@@ -65,9 +65,12 @@ class ProviderRequest(OAuth2Request):  # type: ignore[misc]
         pairs: Iterable[tuple[str, str]],
         headers: Mapping[str, str] | None = None,
     ) -> None:
-        super().__init__(
-            method, uri, headers=_Headers({k.lower(): v for k, v in (headers or {}).items()})
-        )
+        lowered = _Headers({k.lower(): v for k, v in (headers or {}).items()})
+        # authlib refuses plain-HTTP URLs outside loopback to protect real servers; the emulator
+        # serves plain HTTP by design (e.g. http://emulator.test in-process), so the check is
+        # made against a placeholder and the real URL is set afterwards.
+        super().__init__(method, "https://provider.invalid/", headers=lowered)
+        self.uri = uri
         self.payload = _Payload(pairs)
 
     @property

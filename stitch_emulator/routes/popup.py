@@ -123,8 +123,11 @@ def _exchange_code(provider: ProviderState, origin: str, attempt: _OAuthAttempt,
 def _owned_source(backend: Any, account_id: int, source_id: Any) -> bool:
     if not isinstance(source_id, int) or isinstance(source_id, bool):
         return False
-    source = backend.world.source(account_id, source_id)
-    return source is not None and source.deleted_at is None
+    try:
+        source = backend.get_source(account_id, source_id)
+    except ApiError:
+        return False
+    return source.get("deleted_at") is None
 
 
 def routes(backend: Any) -> list[BaseRoute]:

@@ -8,65 +8,29 @@ calls, and tests and the popup routes call them directly. Work that Stitch does 
 from __future__ import annotations
 
 import dataclasses
-import functools
 import threading
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from ..catalogue import Catalogue, load_catalogue
 from ..clock import Clock
 from ..config import EmulatorConfig
-from . import (
-    accounts,
-    checks,
-    destinations,
-    jobs,
-    partner_oauth,
-    persistence,
-    snapshot,
-    sources,
-    streams,
-)
+from . import accounts, checks, jobs, partner_oauth, persistence, sources, streams
 from .controls import Controls
-from .errors import ApiError, job_error, not_found, unauthorized
+from .destination_operations import DestinationOperations
+from .errors import ApiError, not_found
+from .job_operations import ReplicationJobOperations
 from .model import Account, AuthorizationCode, CheckScript, Source, World
+from .operations import operation, reading
 from .report_card import render_type_card, source_step_type
-
-T = TypeVar("T")
+from .snapshot import snapshot as build_snapshot
 
 DEFAULT_OWNER = {"first_name": "Emulator", "last_name": "Owner", "company": "Emulator"}
 
 
-def operation(method: Callable[..., T]) -> Callable[..., T]:
-    """Serialise an operation, settle due work first, and count successful writes."""
+class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
+    """The whole fake Stitch: accounts, sources, checks, streams; jobs and destinations mixed in."""
 
-    @functools.wraps(method)
-    def run(self: EmulatorBackend, *args: Any, **kwargs: Any) -> T:
-        with self._lock:
-            self._settle()
-            try:
-                return method(self, *args, **kwargs)
-            finally:
-                # Counted even when it fails: a refused exchange still uses its token up.
-                self.revision += 1
-
-    return run
-
-
-def reading(method: Callable[..., T]) -> Callable[..., T]:
-    """Serialise a read and settle due work first, so that it sees the present."""
-
-    @functools.wraps(method)
-    def run(self: EmulatorBackend, *args: Any, **kwargs: Any) -> T:
-        with self._lock:
-            self._settle()
-            return method(self, *args, **kwargs)
-
-    return run
-
-
-class EmulatorBackend:
     def __init__(
         self, config: EmulatorConfig, clock: Clock, catalogue: Catalogue | None = None
     ) -> None:
@@ -324,6 +288,10 @@ class EmulatorBackend:
     def clear_check_scripts(self) -> None:
         self.world.check_scripts.clear()
 
+    def check_scripts(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [dataclasses.asdict(s) for s in self.world.check_scripts]
+
     @reading
     def list_streams(self, account_id: int, source_id: int) -> list[dict[str, Any]]:
         return [streams.render_stream(s) for s in self._owned(account_id, source_id).streams]
@@ -348,125 +316,6 @@ class EmulatorBackend:
         self._after_mutation(source, before, False)
         return {"status": 200}
 
-    # -- replication jobs, extractions, loads (§5.5, §5.6) --------------------------------
-
-    @operation
-    def start_replication_job(self, account_id: int, source_id: int) -> dict[str, Any]:
-        source = self.world.source(account_id, source_id)
-        configured = source is not None and self._step_type(source) == "fully_configured"
-        return jobs.start_replication(
-            self.world,
-            source,
-            source_id,
-            account_id,
-            configured=configured,
-            now=self.clock.now(),
-            duration=self.config.job_duration,
-        )
-
-    @operation
-    def stop_replication_job(self, account_id: int, source_id: int) -> dict[str, int]:
-        if self.world.source(account_id, source_id) is None:
-            raise job_error(
-                "invalid_source", f"Unable to locate source({source_id}) for client ({account_id})"
-            )
-        running = self.world.running_job(source_id)
-        if running is not None:
-            jobs.stop_job(running, self.clock.now())
-        return {"status": 200}
-
-    def _jobs_request(self, account_id: int, client_id: int) -> None:
-        if client_id != account_id:
-            raise unauthorized("the access token has no access to this client id")
-        if self.config.rate_limit_jobs:
-            wait = self.jobs_rate_limit.hit(account_id, self.clock.now())
-            if wait is not None:
-                raise ApiError(
-                    429,
-                    {"error": "TooManyRequests", "data": {"message": "jobs rate limit exceeded"}},
-                    {"Retry-After": str(int(wait + 0.999))},
-                )
-
-    @reading
-    def list_extractions(self, account_id: int, client_id: int, page: int) -> dict[str, Any]:
-        self._jobs_request(account_id, client_id)
-        items = jobs.extractions(self.world, account_id, self.clock.now())
-        return jobs.paginate(items, page, f"/v4/{client_id}/extractions")
-
-    @reading
-    def list_loads(self, account_id: int, client_id: int, page: int) -> dict[str, Any]:
-        self._jobs_request(account_id, client_id)
-        items = jobs.loads(self.world, account_id, self.clock.now())
-        return jobs.paginate(items, page, f"/v4/{client_id}/loads")
-
-    @reading
-    def get_extraction_logs(self, account_id: int, client_id: int, job_name: str) -> str:
-        """The job whose logs exist; the route answers with a 302 to them."""
-        self._jobs_request(account_id, client_id)
-        if not any(j.name == job_name and j.account_id == account_id for j in self.world.jobs):
-            raise not_found(f"extraction job not found ({job_name})")
-        return job_name
-
-    def extraction_log_text(self, job_name: str) -> str | None:
-        with self._lock:
-            job = next((j for j in self.world.jobs if j.name == job_name), None)
-            return None if job is None else jobs.log_text(job)
-
-    # -- destinations (§5.7) --------------------------------------------------------------
-
-    def _destination_card(self, type_name: str) -> dict[str, Any]:
-        return self.catalogue.destination_types[type_name]
-
-    def list_destination_types(self) -> list[dict[str, Any]]:
-        return list(self.catalogue.destination_types.values())
-
-    def get_destination_type(self, type_name: str) -> dict[str, Any]:
-        card = self.catalogue.destination_types.get(type_name)
-        if card is None:
-            raise not_found(f"destination type not found ({type_name})")
-        return card
-
-    @operation
-    def create_destination(self, account_id: int, body: Any) -> dict[str, Any]:
-        destinations.validate_create(
-            self.world,
-            self.catalogue.destination_types,
-            account_id,
-            body,
-            self.config.destination_limit,
-        )
-        created = destinations.create(self.world, account_id, body, self.clock.now())
-        return destinations.render(created, self._destination_card(created.type))
-
-    def list_destinations(self, account_id: int, query: dict[str, str]) -> list[dict[str, Any]]:
-        with self._lock:
-            found = destinations.listed(self.world, account_id, query)
-            return [destinations.render(d, self._destination_card(d.type)) for d in found]
-
-    def _destination(self, account_id: int, destination_id: int) -> Any:
-        return next(
-            (d for d in destinations.live(self.world, account_id) if d.id == destination_id),
-            None,
-        )
-
-    @operation
-    def update_destination(self, account_id: int, destination_id: int, body: Any) -> dict[str, Any]:
-        updated = destinations.update(
-            self._destination(account_id, destination_id), body, self.clock.now()
-        )
-        return destinations.render(updated, self._destination_card(updated.type), with_check=True)
-
-    @operation
-    def delete_destination(self, account_id: int, destination_id: int) -> dict[str, Any]:
-        found = self._destination(account_id, destination_id)
-        if found is None:
-            raise ApiError(
-                400,
-                f"Unable to locate dest ({destination_id}) for client ({account_id}) to delete",
-            )
-        found.deleted_at = self.clock.now()
-        return {}
-
     # -- test controls --------------------------------------------------------------------
 
     @operation
@@ -474,7 +323,12 @@ class EmulatorBackend:
         """A client account made directly, without partner credentials (for tests)."""
         return accounts.create_account(self.world, owner, self.clock.now())
 
+    def source_owner(self, source_id: int) -> int | None:
+        """The account a source belongs to (controls act on any account's sources)."""
+        with self._lock:
+            return next((s.account_id for s in self.world.sources if s.id == source_id), None)
+
     @reading
     def snapshot(self) -> dict[str, Any]:
         """`GET /_emulator/state`: everything a test may want to assert on, as JSON."""
-        return snapshot.snapshot(self)
+        return build_snapshot(self)

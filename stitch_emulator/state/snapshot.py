@@ -10,6 +10,7 @@ from .model import Account, Job
 from .timefmt import iso
 
 if TYPE_CHECKING:
+    from ..config import EmulatorConfig
     from .backend import EmulatorBackend
 
 
@@ -39,10 +40,14 @@ def _job(job: Job) -> dict[str, Any]:
     }
 
 
+def public_config(config: EmulatorConfig) -> dict[str, Any]:
+    shown = dataclasses.asdict(config)
+    shown["partner_redirect_uris"] = list(config.partner_redirect_uris)
+    return shown
+
+
 def snapshot(backend: EmulatorBackend) -> dict[str, Any]:
     world = backend.world
-    config = dataclasses.asdict(backend.config)
-    config["partner_redirect_uris"] = list(backend.config.partner_redirect_uris)
     return {
         "now": iso(backend.clock.now()),
         "accounts": [_account(a, world.default_account_id) for a in world.accounts],
@@ -59,5 +64,5 @@ def snapshot(backend: EmulatorBackend) -> dict[str, Any]:
         "jobs": [_job(j) for j in world.jobs],
         "check_scripts": [dataclasses.asdict(s) for s in world.check_scripts],
         "faults": backend.controls.faults(),
-        "config": config,
+        "config": public_config(backend.config),
     }

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import inspect
 import json
 import logging
-from datetime import UTC, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from urllib.parse import parse_qs
 
 import httpx
 import pytest
 
+import bridge.stitch as package
 from bridge.stitch import (
     UNSET,
     ConnectionCheck,
@@ -24,6 +26,7 @@ from bridge.stitch import (
     StitchUnauthorized,
     StitchUnavailable,
     Stream,
+    errors,
 )
 from tests.bridge.test_stitch_support import BASE_URL, Fail, Script, make_client, reply
 
@@ -420,8 +423,27 @@ async def test_each_attempt_is_logged_with_method_path_status_attempt_and_elapse
     assert [r.levelno for r in records] == [logging.WARNING, logging.DEBUG]
 
 
-def test_the_source_models_have_no_credentials_in_repr():
-    source = Source.from_json(source_json())
-    assert "raw=" not in repr(source)
-    assert source.stitch_client_id == 116078
-    assert source.created_at == datetime(2024, 1, 1, tzinfo=UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+def test_the_package_exports_exactly_its_public_names():
+    error_classes = {
+        name
+        for name, value in vars(errors).items()
+        if inspect.isclass(value) and issubclass(value, StitchError)
+    }
+    assert error_classes <= set(package.__all__)
+    assert set(package.__all__) == error_classes | {
+        "UNSET",
+        "ConnectionCheck",
+        "ReportCard",
+        "ReportCardStep",
+        "RetryPolicy",
+        "Source",
+        "SourceType",
+        "StitchAccount",
+        "StitchClient",
+        "Stream",
+        "TokenBucketBudget",
+        "UnlimitedBudget",
+        "UpstreamBudget",
+        "parse_error",
+    }
+    assert all(hasattr(package, name) for name in package.__all__)

@@ -321,3 +321,10 @@ async def test_bad_request_from_a_put_is_final():
         with pytest.raises(StitchBadRequest, match="PUT body many"):
             await client.account(TOKEN).update_source(9, display_name="x")
     assert script.calls == 1
+
+
+async def test_absurdly_nested_json_is_treated_as_not_json():
+    script = Script(reply(200, text="[" * 100_000 + "]" * 100_000))
+    async with make_client(script) as client:
+        with pytest.raises(StitchUnavailable, match="not JSON"):
+            await client.account(TOKEN).list_sources()

@@ -16,7 +16,7 @@ from stitch_emulator.clock import Clock
 from stitch_emulator.provider import BUILTIN_CLIENT_ID, provider_for
 from stitch_emulator.routes.provider import routes
 
-BASE = "http://127.0.0.1:8790"
+BASE = "http://emulator.test"
 REDIRECT = "http://127.0.0.1:9000/oauth/callback"
 CLIENT = {"client_id": "acme", "client_secret": "acme-secret", "redirect_uris": [REDIRECT]}
 VERIFIER = "v" * 43 + "-._~0123456789"

@@ -1,0 +1,111 @@
+"""Brings the bridge's records back in line with Stitch: at start-up and every so often.
+
+- a creation whose creator went away (crash, lost answer) is adopted or marked failed;
+- unfinished sources get their status refreshed, so lists and webhooks catch up even when the
+  widget never came back;
+- a connected source whose latest connection check failed is marked `needs_reauth`
+  (event `source.needs_reauth`), and cleared with `source.reauth_completed` once a check passes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from bridge.creation import reconcile_intent
+from bridge.services import Services
+from bridge.sources import observe, record_event
+from bridge.steps import source_status
+from bridge.stitch.errors import StitchError, StitchNotFound
+from bridge.store import queries as q
+from bridge.store.tables import SourceRow
+
+log = logging.getLogger("bridge.reconciler")
+
+
+def _epoch(stamp: str | None) -> float | None:
+    if not stamp:
+        return None
+    try:
+        return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).timestamp()
+    except ValueError:
+        return None
+
+
+class Reconciler:
+    def __init__(self, services: Services, *, interval: float = 60.0) -> None:
+        self.services = services
+        self.interval = interval
+
+    async def run(self) -> None:
+        while True:
+            try:
+                await self.reconcile_once()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("reconciliation round failed")
+            await asyncio.sleep(self.interval)
+
+    async def reconcile_once(self) -> None:
+        services = self.services
+        async with services.db() as session:
+            stale = list(await q.pending_intents(session, older_than=services.clock.time()))
+        for intent in stale:
+            try:
+                await reconcile_intent(services, intent)
+            except StitchError as error:
+                log.warning("could not reconcile a creation yet", extra={"error": repr(error)})
+        async with services.db() as session:
+            rows = (
+                (await session.execute(select(SourceRow).where(SourceRow.deleted_at.is_(None))))
+                .scalars()
+                .all()
+            )
+        by_tenant: dict[str, list[SourceRow]] = {}
+        for row in rows:
+            by_tenant.setdefault(row.tenant, []).append(row)
+        for tenant, owned in by_tenant.items():
+            try:
+                await self._refresh(tenant, owned)
+            except StitchError as error:
+                log.warning("could not refresh sources", extra={"error": repr(error)})
+
+    async def _refresh(self, tenant: str, rows: list[SourceRow]) -> None:
+        services = self.services
+        account = services.account_for(tenant or None)
+        upstream = {s.id: s for s in await account.list_sources()}
+        for row in rows:
+            source = upstream.get(row.id)
+            if source is None:
+                continue
+            reauth: bool | None = None
+            if row.connected_at is not None and source.deleted_at is None:
+                try:
+                    check = await account.last_connection_check(row.id)
+                except StitchNotFound:
+                    check = None
+                if check is not None and check.status in ("failed", "succeeded"):
+                    finished = _epoch(check.completion_time) or 0.0
+                    if check.status == "failed" and finished >= row.connected_at:
+                        reauth = True
+                    elif check.status == "succeeded":
+                        reauth = False
+            async with services.db.begin() as session:
+                current = await session.get(SourceRow, row.id, with_for_update=True)
+                if current is None or current.deleted_at is not None:
+                    continue
+                await observe(services, session, current, source)
+                if reauth is True and not current.needs_reauth:
+                    current.needs_reauth = True
+                    current.status = source_status(source, needs_reauth=True)
+                    current.updated_at = services.clock.time()
+                    await record_event(services, session, "source.needs_reauth", current)
+                elif reauth is False and current.needs_reauth:
+                    current.needs_reauth = False
+                    current.status = source_status(source)
+                    current.updated_at = services.clock.time()
+                    await record_event(services, session, "source.reauth_completed", current)

@@ -1,0 +1,1 @@
+"""HTTP translation of the backend, one module per API area (thin: parse, call, render)."""

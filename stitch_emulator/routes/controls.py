@@ -1,0 +1,167 @@
+"""`/_emulator/` test controls (CONTRACT §7): no auth, JSON bodies optional, writes are POST."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from ..state.backend import EmulatorBackend
+from ..state.controls import parse_fault
+from ..state.errors import ApiError, not_found
+from ..state.model import CheckScript
+from ..state.snapshot import public_config
+from ..state.timefmt import iso
+from .common import read_json, reply
+
+SWITCHES = {"current_step_hints": bool, "rate_limit_jobs": bool, "cron_scheduling": bool}
+NUMBERS = ("check_delay", "job_duration", "destination_limit")
+
+
+def _bad(message: str) -> ApiError:
+    return ApiError(400, {"error": "InvalidControl", "data": {"message": message}})
+
+
+def _config_changes(body: dict[str, Any]) -> dict[str, Any]:
+    changes: dict[str, Any] = {}
+    for key, value in body.items():
+        if key in SWITCHES and isinstance(value, bool):
+            changes[key] = value
+        elif key in NUMBERS and isinstance(value, int | float) and value >= 0:
+            changes[key] = int(value) if key == "destination_limit" else float(value)
+        elif key == "partner_redirect_uris" and isinstance(value, list):
+            if not all(isinstance(uri, str) for uri in value):
+                raise _bad("partner_redirect_uris must be a list of strings")
+            changes[key] = tuple(value)
+        else:
+            raise _bad(f"cannot set {key!r} to {value!r}")
+    return changes
+
+
+def _check_script(body: dict[str, Any]) -> CheckScript:
+    outcome = body.get("outcome", "success")
+    if outcome not in ("success", "failure"):
+        raise _bad("outcome must be 'success' or 'failure'")
+    source_id, count = body.get("source_id"), body.get("count", 1)
+    if source_id is not None and not isinstance(source_id, int):
+        raise _bad("source_id must be an integer")
+    if count is not None and (not isinstance(count, int) or count < 1):
+        raise _bad("count must be a positive integer or null (every check)")
+    message = body.get("discovery_error_message")
+    return CheckScript(outcome, message, source_id, count)
+
+
+def routes(backend: EmulatorBackend) -> list[BaseRoute]:
+    async def body_of(request: Request) -> dict[str, Any]:
+        body = await read_json(request)
+        if body is None:
+            return {}
+        if not isinstance(body, dict):
+            raise _bad("the body must be a JSON object")
+        return body
+
+    async def reset(request: Request) -> Response:
+        backend.reset()
+        return reply({"status": "reset"})
+
+    async def add_fault(request: Request) -> Response:
+        try:
+            fault = parse_fault(await body_of(request))
+        except ValueError as error:
+            raise _bad(str(error)) from None
+        backend.controls.add_fault(fault)
+        return reply({"faults": backend.controls.faults()})
+
+    async def clear_faults(request: Request) -> Response:
+        backend.controls.clear_faults()
+        return reply({"faults": []})
+
+    async def list_faults(request: Request) -> Response:
+        return reply({"faults": backend.controls.faults()})
+
+    async def list_requests(request: Request) -> Response:
+        return reply({"requests": backend.controls.requests()})
+
+    async def clear_requests(request: Request) -> Response:
+        backend.controls.clear_requests()
+        return reply({"requests": []})
+
+    async def state(request: Request) -> Response:
+        return reply(backend.snapshot())
+
+    async def authorize(request: Request) -> Response:
+        source_id = request.path_params["source_id"]
+        owner = backend.source_owner(source_id)
+        if owner is None:
+            raise not_found(f"source not found ({source_id})")
+        return reply(backend.authorize_source(owner, source_id))
+
+    async def clock(request: Request) -> Response:
+        advance = (await body_of(request)).get("advance", 0)
+        if not isinstance(advance, int | float) or advance < 0:
+            raise _bad("advance must be a non-negative number of seconds")
+        backend.clock.advance(float(advance))
+        return await now(request)
+
+    async def now(request: Request) -> Response:
+        return reply({"now": iso(backend.clock.now()), "frozen": backend.clock.frozen})
+
+    async def script_check(request: Request) -> Response:
+        backend.script_check(_check_script(await body_of(request)))
+        return reply({"check_scripts": backend.check_scripts()})
+
+    async def clear_check_scripts(request: Request) -> Response:
+        backend.clear_check_scripts()
+        return reply({"check_scripts": []})
+
+    async def configure(request: Request) -> Response:
+        backend.configure(**_config_changes(await body_of(request)))
+        return await show_config(request)
+
+    async def show_config(request: Request) -> Response:
+        return reply(public_config(backend.config))
+
+    async def add_account(request: Request) -> Response:
+        body = await body_of(request)
+        suffix = backend.world.next_ids.get("account", 0)
+        owner = {
+            "email": str(body.get("email") or f"account-{suffix}@emulator.stitch.invalid"),
+            "first_name": str(body.get("first_name") or "Test"),
+            "last_name": str(body.get("last_name") or "Owner"),
+            "company": str(body.get("company") or "Test company"),
+        }
+        account = backend.add_account(owner)
+        return reply({"id": account.id, "access_token": account.access_tokens[0]})
+
+    async def extraction_log(request: Request) -> Response:
+        text = backend.extraction_log_text(request.path_params["job_name"])
+        if text is None:
+            raise not_found("no such job")
+        return PlainTextResponse(text)
+
+    prefix = "/_emulator"
+    return [
+        Route(f"{prefix}/reset", reset, methods=["POST"]),
+        Route(f"{prefix}/faults", add_fault, methods=["POST"]),
+        Route(f"{prefix}/faults", clear_faults, methods=["DELETE"]),
+        Route(f"{prefix}/faults", list_faults, methods=["GET"]),
+        Route(f"{prefix}/requests", list_requests, methods=["GET"]),
+        Route(f"{prefix}/requests", clear_requests, methods=["DELETE"]),
+        Route(f"{prefix}/state", state, methods=["GET"]),
+        Route(f"{prefix}/sources/{{source_id:int}}/authorize", authorize, methods=["POST"]),
+        Route(f"{prefix}/clock", clock, methods=["POST"]),
+        Route(f"{prefix}/clock", now, methods=["GET"]),
+        Route(f"{prefix}/checks", script_check, methods=["POST"]),
+        Route(f"{prefix}/checks", clear_check_scripts, methods=["DELETE"]),
+        Route(f"{prefix}/config", configure, methods=["POST"]),
+        Route(f"{prefix}/config", show_config, methods=["GET"]),
+        Route(f"{prefix}/accounts", add_account, methods=["POST"]),
+        Route(
+            f"{prefix}/extraction-logs/{{job_name}}",
+            extraction_log,
+            methods=["GET"],
+            name="extraction_log",
+        ),
+    ]

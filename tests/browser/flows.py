@@ -1,0 +1,185 @@
+"""Drives a connection flow through whichever surface shows the next step.
+
+A step may show in the widget's own panel (native driver), in the Stitch.js popup, or at the fake
+OAuth provider; the driver can change from one step to the next. Only the contract's
+`data-testid` names (CONTRACT §8) are used, so this works against any markup.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+
+@dataclass
+class Shots:
+    """Numbered screenshots of one test, under test-output/browser/<test>/."""
+
+    folder: Path
+    count: int = 0
+    taken: list[Path] = field(default_factory=list)
+
+    def take(self, page: Any, label: str) -> Path:
+        self.count += 1
+        path = self.folder / f"{self.count:02d}-{label}.png"
+        with contextlib.suppress(Exception):  # a popup may close under us; the test goes on
+            page.screenshot(path=str(path))
+            self.taken.append(path)
+        return path
+
+
+@dataclass(frozen=True)
+class FlowSpec:
+    type: str
+    properties: dict[str, str]
+    streams: tuple[str, ...]
+
+
+SPECS = {
+    "platform.hubspot": FlowSpec(
+        "platform.hubspot", {"start_date": "2017-01-01T00:00:00Z"}, ("contacts", "deals")
+    ),
+    "platform.recurly": FlowSpec(
+        "platform.recurly",
+        {
+            "start_date": "2018-01-10T00:00:00Z",
+            "api_key": "recurly-secret-key",
+            "subdomain": "acme",
+            "quota_limit": "30",
+        },
+        ("accounts", "invoices"),
+    ),
+    "platform.hp-postgres": FlowSpec(
+        "platform.hp-postgres",
+        {
+            "host": "db.acme.example",
+            "port": "5432",
+            "user": "acme",
+            "password": "pg-secret",
+            "dbname": "analytics",
+        },
+        ("demni2mf59dt10-public-customers",),
+    ),
+}
+
+
+def events(page: Any, kind: str | None = None) -> list[str]:
+    """Text of the demo's event-panel entries (of one type, or all)."""
+    selector = '[data-testid="events"] > *'
+    if kind:
+        selector += f'[data-type="{kind}"]'
+    return page.locator(selector).all_inner_texts()
+
+
+def event_types(page: Any) -> list[str]:
+    return page.eval_on_selector_all(
+        '[data-testid="events"] > *', "items => items.map(i => i.dataset.type)"
+    )
+
+
+def popups(page: Any) -> list[Any]:
+    """The open windows that `page` opened (not other tabs of the same browser)."""
+    return [p for p in page.context.pages if not p.is_closed() and p.opener() == page]
+
+
+@dataclass
+class Driver:
+    """Acts on what is on screen until the demo page logs `connected`."""
+
+    page: Any
+    spec: FlowSpec
+    shots: Shots
+    done_marks: set[str] = field(default_factory=set)
+
+    def run(self, timeout: float = 45.0) -> str:
+        deadline = time.monotonic() + timeout
+        known_errors = len(events(self.page, "error"))
+        while time.monotonic() < deadline:
+            connected = events(self.page, "connected")
+            if connected:
+                self.shots.take(self.page, "connected")
+                return connected[-1]
+            errors = events(self.page, "error")[known_errors:]
+            if errors and "bad_properties" not in errors[-1]:
+                raise AssertionError(f"the widget reported an error: {errors[-1]}")
+            if not self.step():
+                self.page.wait_for_timeout(100)
+        raise AssertionError(f"not connected in {timeout}s; events: {events(self.page)}")
+
+    def step(self) -> bool:
+        """Acts once on the newest surface that asks for something; False when none does."""
+        for popup in reversed(popups(self.page)):
+            try:
+                if self.act(popup, popup, "popup"):
+                    return True
+            except Exception:  # the popup closed while we looked; look again next round
+                if not popup.is_closed():
+                    raise
+        root = self.page.get_by_test_id("stitch-bridge")
+        try:
+            return self.act(self.page, root, "widget")
+        except PlaywrightTimeout:  # the panel changed while we looked; look again next round
+            return False
+
+    def act(self, page: Any, surface: Any, where: str) -> bool:
+        approve = surface.get_by_test_id("approve")
+        if approve.count() and approve.is_visible():
+            self.shots.take(page, "provider-consent")
+            approve.click()
+            return True
+        authorize = surface.get_by_test_id("authorize")
+        if authorize.count() and authorize.is_visible() and authorize.is_enabled():
+            # The widget keeps its button after opening the sign-in window: click it once.
+            if where == "widget" and popups(self.page):
+                return False
+            self.shots.take(page, f"{where}-authorize")
+            authorize.click()
+            return True
+        submit = surface.get_by_test_id("submit").last
+        if not (submit.count() and submit.is_visible() and submit.is_enabled(timeout=1000)):
+            return False
+        if surface.locator('[data-testid^="property-"]').count():
+            return self.fill_form(page, surface, submit, where)
+        if surface.locator('[data-testid^="stream-"]').count():
+            return self.pick_streams(page, surface, submit, where)
+        if where == "widget" and not surface.get_by_test_id("check-status").count():
+            # The widget's "continue in Stitch" screen: a click opens the next popup.
+            if popups(self.page) or not self.once(submit):
+                return False
+            self.shots.take(page, "widget-continue")
+            submit.click()
+            return True
+        return False  # the check screen: it moves on by itself
+
+    def once(self, submit: Any) -> bool:
+        """Marks a submit control as used, so the same screen is never submitted twice."""
+        return submit.evaluate(
+            "el => { if (el.dataset.driven) return false; el.dataset.driven = '1'; return true; }"
+        )
+
+    def fill_form(self, page: Any, surface: Any, submit: Any, where: str) -> bool:
+        filled = False
+        for name, value in self.spec.properties.items():
+            control = surface.get_by_test_id(f"property-{name}")
+            if control.count() and control.is_enabled():
+                control.fill(value)
+                filled = True
+        if not filled or not self.once(submit):
+            return False
+        self.shots.take(page, f"{where}-form")
+        submit.click()
+        return True
+
+    def pick_streams(self, page: Any, surface: Any, submit: Any, where: str) -> bool:
+        for stream in self.spec.streams:
+            surface.get_by_test_id(f"stream-{stream}").check()
+        if not self.once(submit):
+            return False
+        self.shots.take(page, f"{where}-streams")
+        submit.click()
+        return True

@@ -1,0 +1,165 @@
+"""`stitch-bridge emulator`: help, a real start in a subprocess, and `--state-file`."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from tests.live import free_port
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).parent / "stitch-bridge"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "bridge"]
+
+
+@contextmanager
+def running(*args: str) -> Iterator[tuple[str, str]]:
+    """Start the emulator command; yields its base URL and the first lines it printed."""
+    port = free_port()
+    env = {**os.environ, "STITCH_EMULATOR_REDIRECT_URIS": "https://partner.example/cb"}
+    process = subprocess.Popen(
+        [*_command(), "emulator", "--port", str(port), *args],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                httpx.get(f"{url}/_emulator/clock", timeout=1)
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, process.stdout.read() if process.stdout else ""
+                time.sleep(0.1)
+        process.terminate()
+        output, _ = process.communicate(timeout=15)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    yield url, output
+
+
+def test_help_lists_the_options() -> None:
+    result = subprocess.run(
+        [*_command(), "emulator", "--help"], capture_output=True, text=True, timeout=30
+    )
+    assert result.returncode == 0
+    for option in (
+        "--port",
+        "--token",
+        "--partner-id",
+        "--partner-secret",
+        "--check-delay",
+        "--job-duration",
+        "--state-file",
+    ):
+        assert option in result.stdout
+
+
+def _start(state_file: Path, port: int) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [
+            *_command(),
+            "emulator",
+            "--port",
+            str(port),
+            "--token",
+            "ac_cli_token",
+            "--check-delay",
+            "0",
+            "--partner-id",
+            "oc_id",
+            "--partner-secret",
+            "oc_secret",
+            "--state-file",
+            str(state_file),
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait(url: str, process: subprocess.Popen[str]) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/_emulator/clock", timeout=1)
+            return
+        except httpx.TransportError:
+            assert process.poll() is None, process.communicate()[0]
+            time.sleep(0.1)
+    raise AssertionError("the emulator did not start")
+
+
+def _stop(process: subprocess.Popen[str]) -> str:
+    process.terminate()
+    try:
+        return process.communicate(timeout=15)[0]
+    finally:
+        if process.poll() is None:
+            process.kill()
+
+
+def test_a_real_start_prints_what_to_use_and_persists_state(tmp_path: Path) -> None:
+    state_file = tmp_path / "emulator.json"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    headers = {"Authorization": "Bearer ac_cli_token"}
+    process = _start(state_file, port)
+    try:
+        _wait(url, process)
+        body = {
+            "type": "platform.recurly",
+            "display_name": "Recurly",
+            "properties": {
+                "start_date": "2018-01-10T00:00:00Z",
+                "api_key": "k",
+                "quota_limit": "30",
+                "subdomain": "s",
+            },
+        }
+        created = httpx.post(f"{url}/v4/sources", json=body, headers=headers, timeout=5)
+        assert created.status_code == 200, created.text
+        assert created.json()["report_card"]["current_step_type"] == "field_selection"
+    finally:
+        output = _stop(process)
+    assert f"Stitch Connect emulator at {url}" in output
+    for expected in ("ac_cli_token", "oc_id", "oc_secret", "/_emulator/reset", "/_emulator/faults"):
+        assert expected in output
+    assert state_file.exists()
+
+    process = _start(state_file, port)
+    try:
+        _wait(url, process)
+        sources = httpx.get(f"{url}/v4/sources", headers=headers, timeout=5).json()
+        assert [s["id"] for s in sources] == [created.json()["id"]]
+        assert (
+            len(
+                httpx.get(
+                    f"{url}/v4/sources/{sources[0]['id']}/streams", headers=headers, timeout=5
+                ).json()
+            )
+            == 10
+        )
+    finally:
+        _stop(process)
+
+
+def test_binds_loopback_by_default() -> None:
+    from bridge.cli import _build_parser
+
+    args = _build_parser().parse_args(["emulator"])
+    assert args.host == "127.0.0.1"
