@@ -161,7 +161,7 @@ async def _call_stitch(
     intent: CreationIntent,
     properties: dict[str, Any] | None,
 ) -> Created:
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     try:
         upstream = await account.create_source(
             type=intent.type, display_name=intent.stitch_display_name, properties=properties
@@ -265,7 +265,7 @@ async def _settle(services: Services, cs: ConnectSession, intent: CreationIntent
 
 async def reconcile_intent(services: Services, intent: CreationIntent) -> SourceRow | None:
     """Resolve an intent whose creator went away: adopt Stitch's source or mark it failed."""
-    account = services.account_for(intent.tenant or None)
+    account = await services.account_for(intent.tenant or None)
     found = await find_by_name(account, intent)
     if found is not None:
         return await adopt(services, intent, found)
@@ -298,7 +298,7 @@ async def _resume(
     """An unfinished source of this type exists: carry the new input to it instead of doubling.
 
     None when Stitch has deleted it meanwhile (the record now says so)."""
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     if properties:
         upstream = await account.update_source(row.id, properties=properties)
     else:

@@ -70,7 +70,7 @@ async def start_step(services: Services, cs: ConnectSession, token: object) -> d
     if settings.driver == "native" and claim.step != "oauth":
         return {"driver": "native", "step": claim.step, "action": NATIVE_ACTIONS[claim.step]}
     # Stitch.js drives this step (the native driver's OAuth step too, until white-label OAuth).
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     upstream = await account.get_source(claim.source_id)
     plan = plan_next_step(upstream)
     js = plan.js if plan is not None and plan.type == claim.step else None

@@ -76,7 +76,7 @@ class Reconciler:
 
     async def _refresh(self, tenant: str, rows: list[SourceRow]) -> None:
         services = self.services
-        account = services.account_for(tenant or None)
+        account = await services.account_for(tenant or None)
         upstream = {s.id: s for s in await account.list_sources()}
         for row in rows:
             source = upstream.get(row.id)

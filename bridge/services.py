@@ -13,7 +13,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge import __version__
 from bridge.clock import Clock, SystemClock
-from bridge.errors import BridgeError
 from bridge.events import Outbox
 from bridge.metrics import Metrics
 from bridge.settings import Settings
@@ -58,11 +57,13 @@ class Services:
     source_types: SourceTypeCache
     outbox: Outbox
 
-    def account_for(self, tenant: str | None) -> StitchAccount:
-        """The Stitch account that acts for this tenant."""
+    async def account_for(self, tenant: str | None) -> StitchAccount:
+        """The Stitch account that acts for this tenant (the one account in single-account mode)."""
         token = self.settings.stitch_access_token
         if token is None:
-            raise BridgeError("tenant_not_found", f"tenant {tenant!r} is not connected to Stitch")
+            from bridge.tenants import tenant_access_token
+
+            token = await tenant_access_token(self, tenant)
         return self.stitch.account(token)
 
 

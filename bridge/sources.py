@@ -143,7 +143,7 @@ async def read_through(
 ) -> tuple[SourceRow, Source, bool]:
     """The session's source as Stitch has it now, with the bridge's record brought up to date."""
     await owned_row(services, cs, source_id)
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     upstream = await account.get_source(source_id)
     failed = await check_failed(account, upstream)
     async with services.db.begin() as session:
@@ -161,7 +161,7 @@ async def update_source(
     properties: dict[str, Any] | None,
 ) -> tuple[SourceRow, Source, bool]:
     await owned_row(services, cs, source_id)
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     if properties:
         upstream = await account.update_source(source_id, properties=properties)
     else:
@@ -184,7 +184,7 @@ async def end_user_sources(
         rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
     live = [row for row in rows if row.deleted_at is None]
     if live:
-        upstream = {s.id: s for s in await services.account_for(tenant).list_sources()}
+        upstream = {s.id: s for s in await (await services.account_for(tenant)).list_sources()}
         async with services.db.begin() as session:
             for row in live:
                 current = await session.get(SourceRow, row.id, with_for_update=True)
@@ -208,7 +208,7 @@ async def delete_end_user_source(
         or row.end_user_id != end_user_id
     ):
         raise _not_found()
-    account = services.account_for(tenant)
+    account = await services.account_for(tenant)
     try:
         await account.delete_source(source_id)
     except StitchNotFound:

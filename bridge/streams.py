@@ -26,7 +26,7 @@ async def list_streams(
     services: Services, cs: ConnectSession, source_id: int
 ) -> list[dict[str, Any]]:
     await owned_row(services, cs, source_id)
-    streams = await services.account_for(cs.tenant).list_streams(source_id)
+    streams = await (await services.account_for(cs.tenant)).list_streams(source_id)
     return [render_stream(s) for s in sorted(streams, key=lambda s: s.tap_stream_id)]
 
 
@@ -54,7 +54,7 @@ async def update_streams(
     services: Services, cs: ConnectSession, source_id: int, wanted: list[dict[str, Any]]
 ) -> None:
     await owned_row(services, cs, source_id)
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     upstream = await account.get_source(source_id)
     if upstream.report_card.current_step_type not in SELECTABLE_STEPS:
         raise BridgeError(

@@ -42,7 +42,7 @@ async def get_session(request: Request) -> Response:
 async def get_source_types(request: Request) -> Response:
     cs = await require_session(request)
     services = services_of(request)
-    account = services.account_for(cs.tenant)
+    account = await services.account_for(cs.tenant)
     types = await services.source_types.get(cs.tenant or "", account)
     allowed = set(cs.source_types) if cs.source_types is not None else None
     data = [

@@ -34,7 +34,9 @@ def test_a_blocked_stitch_popup_rejects_with_popup_blocked_and_retry_connects(
     rejection = page.evaluate("window.__rejections")
     assert rejection == [{"name": "PopupBlockedError", "code": "popup_blocked", "typed": True}]
     assert any("popup_blocked" in e for e in events(page, "error"))
-    assert demo.sources(user) == []  # nothing was created for a flow that could not start
+    # Nothing is connected, and at most one source waits for input (none at all when the
+    # session names the bridge's step driver, so the widget knows before it creates anything).
+    assert [s["status"] for s in demo.sources(user)] in ([], ["needs_input"])
 
     page.evaluate(ALLOW_POPUPS)
     with page.expect_popup():

@@ -11,7 +11,7 @@ import pytest
 
 from stitch_emulator import EmulatorBackend
 
-from .docs_data import assert_same_shape, example_body, load, reference_json_blocks
+from .docs_data import assert_same_shape, load, reference_json_blocks
 from .factories import HUBSPOT, IMPORT_API, PG_DESTINATION, POSTGRES, RECURLY, create, select
 
 JOB_NAME = r"^{client}\.{source}\.{mode}\.[0-9a-f]{{8}}-[0-9a-f]{{4}}-1[0-9a-f]{{3}}-[0-9a-f]{{4}}-[0-9a-f]{{12}}$"
@@ -380,7 +380,7 @@ async def test_destination_type_matches_the_documented_card(api: httpx.AsyncClie
 
 
 async def test_create_account_returns_a_token_and_the_account_id(api: httpx.AsyncClient) -> None:
-    from .test_errors import OWNER
+    from .test_errors_accounts_jobs_destinations import OWNER
 
     answer = await api.post("/v3/accounts", json={k: v for k, v in OWNER.items() if k != "region"})
     body = answer.json()

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.live import free_port
 
@@ -18,37 +16,6 @@ from tests.live import free_port
 def _command() -> list[str]:
     script = Path(sys.executable).parent / "stitch-bridge"
     return [str(script)] if script.exists() else [sys.executable, "-m", "bridge"]
-
-
-@contextmanager
-def running(*args: str) -> Iterator[tuple[str, str]]:
-    """Start the emulator command; yields its base URL and the first lines it printed."""
-    port = free_port()
-    env = {**os.environ, "STITCH_EMULATOR_REDIRECT_URIS": "https://partner.example/cb"}
-    process = subprocess.Popen(
-        [*_command(), "emulator", "--port", str(port), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-        env=env,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                httpx.get(f"{url}/_emulator/clock", timeout=1)
-                break
-            except httpx.TransportError:
-                assert process.poll() is None, process.stdout.read() if process.stdout else ""
-                time.sleep(0.1)
-        process.terminate()
-        output, _ = process.communicate(timeout=15)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    yield url, output
 
 
 def test_help_lists_the_options() -> None:
@@ -163,3 +130,18 @@ def test_binds_loopback_by_default() -> None:
 
     args = _build_parser().parse_args(["emulator"])
     assert args.host == "127.0.0.1"
+
+
+def test_redirect_uris_come_from_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    from bridge.cli import _build_parser
+    from stitch_emulator.server import config_from_args
+
+    monkeypatch.setenv(
+        "STITCH_EMULATOR_REDIRECT_URIS", "https://a.example/cb, https://b.example/cb"
+    )
+    config = config_from_args(
+        _build_parser().parse_args(["emulator", "--no-hints", "--check-delay", "0.5"])
+    )
+    assert config.partner_redirect_uris == ("https://a.example/cb", "https://b.example/cb")
+    assert config.current_step_hints is False and config.check_delay == 0.5
+    assert str(config.token).startswith("ac_") and str(config.partner_secret).startswith("oc_")

@@ -155,12 +155,20 @@ def stack(output_dir: Path) -> Iterator[Stack]:
 
 
 @pytest.fixture
-def page(browser_context: Any, stack: Stack) -> Any:
+def page(browser_context: Any, stack: Stack) -> Iterator[Any]:
+    """The partner's page; afterwards, no page may have hit a script error or the CSP."""
+    problems: list[str] = []
+    browser_context.on("weberror", lambda error: problems.append(str(error.error)))
+    browser_context.on(
+        "console",
+        lambda m: problems.append(m.text) if "Content Security Policy" in m.text else None,
+    )
     browser_context.set_default_timeout(TIMEOUT_MS)
     opener = browser_context.new_page()
     opener.goto(f"{stack.partner}/opener?emulator={stack.emulator}")
     opener.wait_for_function("window.Stitch !== undefined && window.received !== undefined")
-    return opener
+    yield opener
+    assert problems == []
 
 
 def start(page: Any, fn: str, options: dict[str, Any]) -> Any:

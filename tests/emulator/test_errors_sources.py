@@ -1,12 +1,8 @@
-"""Every documented error of the vendor's `response-codes/*.yml`, triggered over HTTP.
-
-Each YAML entry is one test: the emulator must answer with the documented status and the
-documented body (same keys, same text modulo `<PLACEHOLDERS>`).
-"""
+"""The documented source and stream errors (`response-codes/sources.yml`, `streams.yml`),
+each triggered over HTTP, plus the inferred generic 401 and 404 answers (§7.1)."""
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from typing import Any
 
 import httpx
@@ -14,29 +10,11 @@ import pytest
 
 from stitch_emulator import EmulatorBackend
 
-from .conftest import PARTNER_ID, PARTNER_SECRET
-from .docs_data import assert_same_body, error_entries
-from .factories import (
-    HUBSPOT,
-    PG_DESTINATION,
-    RECURLY,
-    create,
-    fully_configured,
-    select,
-)
+from .documented_errors import cases, check, registry
+from .factories import HUBSPOT, RECURLY, create, select
 
-Trigger = Callable[[httpx.AsyncClient, EmulatorBackend], Awaitable[list[httpx.Response]]]
-TRIGGERS: dict[tuple[str, str], Trigger] = {}
-# The v3 destinations API is not emulated (README); its entry is listed here on purpose.
-NOT_EMULATED = {("destinations", "Missing or prohibited arguments", "3")}
-
-
-def trigger(resource: str, condition: str) -> Callable[[Trigger], Trigger]:
-    def register(function: Trigger) -> Trigger:
-        TRIGGERS[(resource, condition)] = function
-        return function
-
-    return register
+TRIGGERS, trigger = registry()
+RESOURCES = ("sources", "streams")
 
 
 async def _recurly_at_field_selection(api: httpx.AsyncClient, backend: EmulatorBackend) -> int:
@@ -220,202 +198,15 @@ async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Resp
     ]
 
 
-# -- accounts -------------------------------------------------------------------------------
-
-OWNER = {
-    "partner_id": PARTNER_ID,
-    "partner_secret": PARTNER_SECRET,
-    "first_name": "Stitch",
-    "last_name": "Product Team",
-    "company": "Stitch Product Team",
-    "region": "us-east-1",
-    "email": "stitch-api-test@stitchdata.com",
-}
-
-
-@trigger("accounts", "A Stitch account is already associated with the provided email address.")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    assert (await api.post("/v3/accounts", json=OWNER)).status_code == 200
-    return [await api.post("/v3/accounts", json={**OWNER, "email": OWNER["email"].upper()})]
-
-
-@trigger("accounts", "Request body contains malformed data.")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [
-        await api.post("/v3/accounts", content=b"partner_id=x"),
-        await api.post("/v3/accounts", json=["not", "an", "object"]),
-    ]
-
-
-@trigger("accounts", "Missing or invalid `partner_id`.")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    missing = {k: v for k, v in OWNER.items() if k != "partner_id"}
-    return [
-        await api.post("/v3/accounts", json=missing),
-        await api.post("/v3/accounts", json={**OWNER, "partner_id": "oc_wrong"}),
-    ]
-
-
-@trigger("accounts", "Missing or invalid `partner_secret`.")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.post("/v3/accounts", json={**OWNER, "partner_secret": "oc_wrong"})]
-
-
-# -- replication jobs -----------------------------------------------------------------------
-
-
-@trigger("replication-jobs", "Replication job is already in progress")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    source = fully_configured(backend, backend.default_account.id)
-    first = await api.post(f"/v4/sources/{source['id']}/sync")
-    assert first.status_code == 200 and "job_name" in first.json()
-    return [await api.post(f"/v4/sources/{source['id']}/sync")]
-
-
-@trigger("replication-jobs", "Invalid source ID")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.post("/v4/sources/999999/sync")]
-
-
-@trigger("replication-jobs", "Source has been deleted")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    source = fully_configured(backend, backend.default_account.id)
-    await api.delete(f"/v4/sources/{source['id']}")
-    return [await api.post(f"/v4/sources/{source['id']}/sync")]
-
-
-# -- destinations ---------------------------------------------------------------------------
-
-
-async def _destination(api: httpx.AsyncClient) -> dict[str, Any]:
-    created = await api.post("/v4/destinations", json=PG_DESTINATION)
-    assert created.status_code == 200, created.text
-    return created.json()  # type: ignore[no-any-return]
-
-
-@trigger("destinations", "Accounts can have one destination")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    await _destination(api)
-    return [await api.post("/v4/destinations", json=PG_DESTINATION)]
-
-
-@trigger("destinations", "Missing or prohibited arguments")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [
-        await api.post("/v4/destinations", json={**PG_DESTINATION, "connection": {}}),
-        await api.post("/v4/destinations", json={"type": "postgres"}),
-    ]
-
-
-@trigger("destinations", "Modifications to `type` are unsupported")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    found = await _destination(api)
-    body = {"type": "redshift", "properties": {}}
-    return [await api.put(f"/v4/destinations/{found['id']}", json=body)]
-
-
-@trigger("destinations", "Invalid destination ID")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.put("/v4/destinations/424242", json={"properties": {}})]
-
-
-@trigger("destinations", "Invalid destination ID (DELETE)")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    found = await _destination(api)
-    assert (await api.delete(f"/v4/destinations/{found['id']}")).json() == {}
-    return [
-        await api.delete("/v4/destinations/424242"),
-        await api.delete(f"/v4/destinations/{found['id']}"),
-    ]
-
-
-@trigger("destinations", "Query parameters that are not `source_id` and/or `destination_id`")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.get("/v4/destinations", params={"type": "postgres"})]
-
-
-@trigger("destinations", "Destination ID not provided")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.delete("/v4/destinations/"), await api.delete("/v4/destinations")]
-
-
-@trigger("destinations", "Destination ID contains illegal characters")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.delete("/v4/destinations/abc")]
-
-
-# -- extractions and loads ------------------------------------------------------------------
-
-
-@trigger(
-    "extractions",
-    "The provided access token has been disabled, deleted, or doesn't have access to the provided Stitch client ID.",
-)
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    other = backend.default_account.id + 1000
-    return [
-        await api.get(f"/v4/{other}/extractions"),
-        await api.get(f"/v4/{other}/extractions/x.y.sync.z"),
-        await api.get(
-            f"/v4/{backend.default_account.id}/extractions",
-            headers={"Authorization": "Bearer nope"},
-        ),
-    ]
-
-
-@trigger("extractions", "The requested extraction job doesn't exist.")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.get(f"/v4/{backend.default_account.id}/extractions/1.2.sync.none")]
-
-
-@trigger(
-    "loads",
-    "The provided access token has been disabled, deleted, or doesn't have access to the provided Stitch client ID.",
-)
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.get(f"/v4/{backend.default_account.id + 1000}/loads")]
-
-
-def _cases() -> list[Any]:
-    cases = []
-    for resource in (
-        "sources",
-        "streams",
-        "accounts",
-        "replication-jobs",
-        "destinations",
-        "extractions",
-        "loads",
-    ):
-        seen: set[str] = set()
-        for entry in error_entries(f"response-codes/{resource}.yml"):
-            condition = entry["condition"]
-            if (resource, condition, entry["version"]) in NOT_EMULATED:
-                continue
-            key = condition
-            if key in seen or (resource, condition) not in TRIGGERS:
-                key = f"{condition} ({entry['method'].upper()})"
-            seen.add(key)
-            cases.append(pytest.param(resource, key, entry, id=f"{resource}: {key}"[:90]))
-    return cases
-
-
-@pytest.mark.parametrize(("resource", "key", "entry"), _cases())
+@pytest.mark.parametrize(("resource", "key", "entry"), cases(RESOURCES, TRIGGERS))
 async def test_documented_error(
     api: httpx.AsyncClient, backend: EmulatorBackend, resource: str, key: str, entry: dict[str, Any]
 ) -> None:
-    assert (resource, key) in TRIGGERS, f"no trigger for {resource}: {key}"
-    for answer in await TRIGGERS[(resource, key)](api, backend):
-        assert answer.status_code == entry["status"], (answer.request.url, answer.text)
-        documented = entry["body"]
-        if entry["status"] == 404 or documented is None:
-            continue  # the docs give prose, or nothing, for these bodies
-        assert_same_body(answer.json(), documented)
+    await check(TRIGGERS, api, backend, resource, key, entry)
 
 
 def test_every_trigger_answers_a_documented_error() -> None:
-    used = {(p.values[0], p.values[1]) for p in _cases()}
-    assert set(TRIGGERS) == used
+    assert set(TRIGGERS) == {(p.values[0], p.values[1]) for p in cases(RESOURCES, TRIGGERS)}
 
 
 async def test_missing_or_invalid_token_is_401_with_the_inferred_body(
