@@ -3,17 +3,20 @@
 from __future__ import annotations
 
 import contextlib
+import logging
 from collections.abc import AsyncIterator
 
 import httpx
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import ops, server, widget
-from bridge.api.common import SeenSessions
+from bridge.api import oauth, ops, server, tenants, widget
+from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
 from bridge.metrics import Metrics
@@ -21,6 +24,8 @@ from bridge.middleware import BodyLimit, OriginGate, RequestContext
 from bridge.services import open_services
 from bridge.settings import Settings
 from bridge.stitch.errors import StitchError
+
+log = logging.getLogger("bridge.app")
 
 
 async def _http_error(request: Request, exc: Exception) -> Response:
@@ -33,6 +38,18 @@ async def _http_error(request: Request, exc: Exception) -> Response:
             response.headers["Allow"] = exc.headers["Allow"]
         return response
     return render(BridgeError("not_found", f"nothing at {request.url.path}"), request_id)
+
+
+async def _database_error(request: Request, exc: Exception) -> Response:
+    # A database outage is not a bug: tell the caller to come back, log it for the operator.
+    log.error("database unavailable", extra={"error": type(exc).__name__})
+    error = BridgeError(
+        "upstream_unavailable",
+        "the bridge's database is unavailable; try again shortly",
+        status=503,
+        headers={"Retry-After": "2"},
+    )
+    return render(error, request.scope.get("state", {}).get("request_id"))
 
 
 def create_app(
@@ -52,7 +69,7 @@ def create_app(
             yield {"services": services}
 
     app = Starlette(
-        routes=[*server.routes, *widget.routes, *ops.routes],
+        routes=[*server.routes, *widget.routes, *tenants.routes, *oauth.routes, *ops.routes],
         middleware=[
             Middleware(RequestContext, metrics=metrics),
             Middleware(BodyLimit),
@@ -64,11 +81,15 @@ def create_app(
             BridgeError: handle_bridge_error,
             StitchError: handle_upstream_error,
             HTTPException: _http_error,
+            OperationalError: _database_error,
+            InterfaceError: _database_error,
+            SQLAlchemyTimeoutError: _database_error,
         },
         lifespan=lifespan,
     )
     app.state.settings = settings
     app.state.seen_sessions = SeenSessions()
+    app.state.session_rate_limit = SessionRateLimit()
     return app
 
 

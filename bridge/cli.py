@@ -9,6 +9,8 @@ import secrets
 import sys
 from collections.abc import Sequence
 
+from sqlalchemy.ext.asyncio import async_sessionmaker
+
 from bridge import __version__
 from bridge.settings import Settings, SettingsError
 from bridge.stitch.client import StitchClient
@@ -78,6 +80,14 @@ def _build_parser() -> argparse.ArgumentParser:
     commands.add_parser("keygen", help="print a new signing key and a new API key")
     commands.add_parser("check", help="validate settings and reach the Stitch API")
     commands.add_parser("migrate", help="create or upgrade the database schema")
+    commands.add_parser(
+        "rotate-keys",
+        help="re-encrypt stored tokens with the newest BRIDGE_SECRET_KEYS key",
+        description="Re-encrypt every stored secret (tenant Stitch tokens, pending OAuth "
+        "verifiers) with the first key of BRIDGE_SECRET_KEYS. Put the new key first, keep the "
+        "old ones after it, run this, then drop the old keys once sessions signed with them "
+        "have expired.",
+    )
     return parser
 
 
@@ -115,6 +125,36 @@ def _migrate() -> int:
     else:
         print("schema is up to date")
     return 0
+
+
+def _rotate_keys() -> int:
+    settings = _settings()
+    if settings is None:
+        return 2
+    from bridge.crypto import SecretBox
+    from bridge.tenants import rotate_keys
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        try:
+            await migrate(engine)
+            result = await rotate_keys(
+                async_sessionmaker(engine, expire_on_commit=False),
+                SecretBox(settings.secret_keys),
+            )
+        finally:
+            await engine.dispose()
+        print(f"re-encrypted {result.rotated} stored secrets ({result.current} already current)")
+        if result.unreadable:
+            print(
+                f"{len(result.unreadable)} stored secrets open with none of BRIDGE_SECRET_KEYS "
+                f"(rows {', '.join(result.unreadable)}); put back the key they were written with",
+                file=sys.stderr,
+            )
+            return 1
+        return 0
+
+    return asyncio.run(run())
 
 
 def _check() -> int:
@@ -205,6 +245,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return run_demo(args)
     if args.command == "keygen":
         return _keygen()
+    if args.command == "rotate-keys":
+        return _rotate_keys()
     if args.command == "migrate":
         return _migrate()
     if args.command == "check":

@@ -21,8 +21,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+import httpx
 import uvicorn
 
+from bridge.oauth_apps import OAuthApp
 from bridge.settings import Settings, SettingsError
 
 Driver = Literal["stitchjs", "native"]
@@ -49,20 +51,24 @@ class _Secrets:
     api_key: str
     secret_key: str
     stitch_access_token: str
+    oauth_client_secret: str
 
     @classmethod
     def load_or_create(cls, path: Path) -> _Secrets:
         """Kept in the data dir, so a restarted demo can still read what it stored before."""
-        with contextlib.suppress(FileNotFoundError, ValueError, KeyError, TypeError):
-            saved = json.loads(path.read_text(encoding="utf-8"))
-            return cls(saved["api_key"], saved["secret_key"], saved["stitch_access_token"])
+        saved: dict[str, Any] = {}
+        with contextlib.suppress(FileNotFoundError, ValueError):
+            loaded = json.loads(path.read_text(encoding="utf-8"))
+            saved = loaded if isinstance(loaded, dict) else {}
         made = cls(
-            api_key=secrets.token_urlsafe(32),
-            secret_key=secrets.token_urlsafe(32),
-            stitch_access_token="ac_" + secrets.token_hex(16),
+            api_key=saved.get("api_key") or secrets.token_urlsafe(32),
+            secret_key=saved.get("secret_key") or secrets.token_urlsafe(32),
+            stitch_access_token=saved.get("stitch_access_token") or "ac_" + secrets.token_hex(16),
+            oauth_client_secret=saved.get("oauth_client_secret") or secrets.token_urlsafe(24),
         )
-        path.write_text(json.dumps(made.__dict__), encoding="utf-8")
-        path.chmod(0o600)
+        if made.__dict__ != saved:
+            path.write_text(json.dumps(made.__dict__), encoding="utf-8")
+            path.chmod(0o600)
         return made
 
 
@@ -85,9 +91,8 @@ def _url(sock: socket.socket) -> str:
 def _serving(app: Any, sock: socket.socket, name: str) -> Iterator[None]:
     """Serve `app` on `sock` from a background thread (its own event loop) until the block ends."""
     config = uvicorn.Config(app, lifespan="on", log_level="warning", access_log=False)
+    # Off the main thread uvicorn leaves signals alone: Ctrl-C stops the demo, not one server.
     server = uvicorn.Server(config)
-    # Signals belong to the main thread (Ctrl-C stops the whole demo, not one server).
-    server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
     thread = threading.Thread(
         target=lambda: asyncio.run(server.serve(sockets=[sock])), name=f"demo-{name}", daemon=True
     )
@@ -117,12 +122,15 @@ def start_stack(
     session_ttl: int = 900,
     demo_session_ttl: int | None = None,
     persist: bool = True,
+    white_label_oauth: bool = True,
 ) -> Iterator[Stack]:
     """Start emulator, bridge and demo site; yield their URLs; stop all three on exit.
 
     Ports are `port_base` (bridge), `+1` (demo site) and `+2` (emulator), or free ones when
     `port_base` is None. `persist` keeps the emulator's state and the secrets in `data_dir`
-    across runs (the bridge's SQLite file is always there).
+    across runs (the bridge's SQLite file is always there). `white_label_oauth` registers the
+    demo's own OAuth app for HubSpot with the emulator's fake provider, which the native driver
+    uses instead of Stitch.js for the OAuth step.
     """
     from demo_site import DemoConfig
     from demo_site import create_app as create_demo
@@ -160,6 +168,7 @@ def start_stack(
             session_ttl=session_ttl,
             step_driver=step_driver,
             log_format="console",
+            oauth_apps=_oauth_apps(keys, emulator_url) if white_label_oauth else (),
         )
         from bridge import create_app as create_bridge
 
@@ -172,6 +181,8 @@ def start_stack(
             )
         )
         stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
+        if settings.oauth_apps:
+            _register_oauth_client(emulator_url, keys, bridge_url)
         stack.enter_context(_serving(create_bridge(settings), bridge_sock, "bridge"))
         stack.enter_context(_serving(demo, demo_sock, "demo site"))
         yield Stack(
@@ -184,6 +195,38 @@ def start_stack(
             driver=settings.driver,
             data_dir=data,
         )
+
+
+OAUTH_CLIENT_ID = "acme-analytics"
+OAUTH_CALLBACK_PATH = "/v1/oauth/provider/callback"
+
+
+def _oauth_apps(keys: _Secrets, emulator_url: str) -> tuple[OAuthApp, ...]:
+    return (
+        OAuthApp(
+            source_type="platform.hubspot",
+            client_id=OAUTH_CLIENT_ID,
+            client_secret=keys.oauth_client_secret,
+            authorize_url=f"{emulator_url}/provider/authorize",
+            token_url=f"{emulator_url}/provider/token",
+        ),
+    )
+
+
+def _register_oauth_client(emulator_url: str, keys: _Secrets, bridge_url: str) -> None:
+    """The SaaS registered its OAuth app with the provider; here, with the emulator's fake one."""
+    answer = httpx.post(
+        f"{emulator_url}/_emulator/provider/clients",
+        json={
+            "client_id": OAUTH_CLIENT_ID,
+            "client_secret": keys.oauth_client_secret,
+            "name": "Acme Analytics",
+            "redirect_uris": [bridge_url + OAUTH_CALLBACK_PATH],
+        },
+        timeout=10,
+    )
+    if answer.status_code >= 400:
+        raise RuntimeError(f"the emulator refused the demo's OAuth app: {answer.text[:200]}")
 
 
 def _driver_from_env() -> Driver | None:

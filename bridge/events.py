@@ -57,6 +57,7 @@ class Outbox:
         secret: str | None,
         transport: httpx.AsyncBaseTransport | None = None,
         poll_interval: float = 1.0,
+        timeout: float = 10.0,
     ) -> None:
         self.db = db
         self.clock = clock
@@ -66,7 +67,9 @@ class Outbox:
         self.poll_interval = poll_interval
         self.wake = asyncio.Event()
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=httpx.Timeout(10.0, connect=5.0), follow_redirects=False
+            transport=transport,
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
+            follow_redirects=False,
         )
 
     async def aclose(self) -> None:

@@ -6,6 +6,7 @@ from typing import Any
 
 from bridge.clock import iso
 from bridge.errors import BridgeError
+from bridge.oauth import begin_provider_oauth, reauth_plan, reauth_result
 from bridge.services import Services
 from bridge.sources import owned_row, read_through, render_source, tenant_key
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
@@ -34,9 +35,11 @@ def render_step(
 def source_answer(
     services: Services, cs: ConnectSession, row: SourceRow, upstream: Source
 ) -> dict[str, Any]:
+    # A session scoped to a connected source may re-run its OAuth (re-authorization).
+    plan = plan_next_step(upstream) or reauth_plan(services.settings, cs, row, upstream)
     return {
         "source": render_source(row),
-        "next_step": render_step(services, cs, row.id, plan_next_step(upstream)),
+        "next_step": render_step(services, cs, row.id, plan),
     }
 
 
@@ -61,15 +64,22 @@ async def _use(services: Services, claim: StepClaim, phase: str) -> None:
         raise BridgeError("token_used", f"this step token was already used to {phase} its step")
 
 
-async def start_step(services: Services, cs: ConnectSession, token: object) -> dict[str, Any]:
+async def start_step(
+    services: Services, cs: ConnectSession, token: object, origin: str | None = None
+) -> dict[str, Any]:
+    """`origin` is the calling page's, where a white-label OAuth callback reports back."""
     claim = services.tokens.read_step(token)
     _check_claim(cs, claim)
-    await owned_row(services, cs, claim.source_id)
+    row = await owned_row(services, cs, claim.source_id)
     await _use(services, claim, "start")
     settings = services.settings
     if settings.driver == "native" and claim.step != "oauth":
         return {"driver": "native", "step": claim.step, "action": NATIVE_ACTIONS[claim.step]}
-    # Stitch.js drives this step (the native driver's OAuth step too, until white-label OAuth).
+    if settings.driver == "native":
+        white_label = await begin_provider_oauth(services, cs, claim, row, origin)
+        if white_label is not None:
+            return white_label
+    # Stitch.js drives this step (the native driver's OAuth step too, without a white-label app).
     account = await services.account_for(cs.tenant)
     upstream = await account.get_source(claim.source_id)
     plan = plan_next_step(upstream)
@@ -103,7 +113,14 @@ async def complete_step(
     await _use(services, claim, "complete")
     row, upstream, _failed = await read_through(services, cs, claim.source_id)
     answer = source_answer(services, cs, row, upstream)
-    answer["step_completed"] = step_done(upstream, claim.step)
+    reauthorized = await reauth_result(services, cs, claim, upstream)
+    if reauthorized is None:
+        answer["step_completed"] = step_done(upstream, claim.step)
+    else:
+        # Stitch cannot tell a re-authorization apart; the bridge saw the consent complete.
+        answer["step_completed"] = reauthorized
+        if reauthorized:
+            answer["next_step"] = None
     if upstream.report_card.current_step_type == "fully_configured" and row.connected_at:
         answer["receipt"] = services.tokens.mint_receipt(
             row.id, row.end_user_id, row.tenant or None, row.connected_at

@@ -16,8 +16,10 @@ from bridge.clock import Clock, SystemClock
 from bridge.events import Outbox
 from bridge.metrics import Metrics
 from bridge.settings import Settings
+from bridge.stitch.budget import UpstreamBudget
 from bridge.stitch.client import StitchAccount, StitchClient
 from bridge.stitch.models import SourceType
+from bridge.store.budget import DatabaseBudget
 from bridge.store.schema import create_engine, migrate
 from bridge.tokens import Tokens
 
@@ -67,6 +69,16 @@ class Services:
         return self.stitch.account(token)
 
 
+def upstream_budget(
+    settings: Settings, db: async_sessionmaker[AsyncSession]
+) -> UpstreamBudget | None:
+    """The budget every replica shares when BRIDGE_UPSTREAM_RATE is set; None: unlimited."""
+    if settings.upstream_rate is None:
+        return None
+    burst = settings.upstream_burst or max(1, int(settings.upstream_rate))
+    return DatabaseBudget(db, rate=settings.upstream_rate, burst=burst)
+
+
 @contextlib.asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -81,16 +93,24 @@ async def open_services(
     engine = create_engine(settings.database_url)
     if run_migrations:
         await migrate(engine)
+    db = async_sessionmaker(engine, expire_on_commit=False)
     stitch = StitchClient(
         settings.stitch_api_url,
         transport=transport,
         timeout=httpx.Timeout(10.0, connect=5.0),
         user_agent=f"stitch-bridge/{__version__}",
         secrets=settings.secrets,
+        budget=upstream_budget(settings, db),
     )
     metrics = metrics or Metrics()
-    db = async_sessionmaker(engine, expire_on_commit=False)
-    outbox = Outbox(db, clock, metrics, url=settings.webhook_url, secret=settings.webhook_secret)
+    outbox = Outbox(
+        db,
+        clock,
+        metrics,
+        url=settings.webhook_url,
+        secret=settings.webhook_secret,
+        timeout=settings.webhook_timeout,
+    )
     services = Services(
         settings=settings,
         clock=clock,

@@ -11,6 +11,8 @@ from urllib.parse import urlsplit
 
 from dotenv import dotenv_values
 
+from bridge.oauth_apps import OAuthApp, oauth_app_problems, parse_oauth_apps
+
 MIN_KEY_LENGTH = 32
 DEFAULT_STITCH_JS_URL = "https://js.stitchdata.com/v1/stitch-client.umd.min.js"
 
@@ -38,10 +40,14 @@ class Settings:
     database_url: str = "sqlite+aiosqlite:///./bridge.db"
     webhook_url: str | None = None
     webhook_secret: str | None = field(default=None, repr=False)
+    webhook_timeout: float = 10.0
     session_ttl: int = 900
     step_ttl: int = 600
     step_driver: Literal["stitchjs", "native"] | None = None
     log_format: Literal["json", "console"] | None = None
+    oauth_apps: tuple[OAuthApp, ...] = ()  # white-label OAuth per source type (native driver)
+    upstream_rate: float | None = None  # calls/s per Stitch credential, shared by replicas
+    upstream_burst: int | None = None  # default: one second's worth of `upstream_rate`
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -77,6 +83,7 @@ class Settings:
             self.stitch_access_token,
             self.stitch_partner_secret,
             self.webhook_secret,
+            *(app.client_secret for app in self.oauth_apps),
         )
         return tuple(v for v in values if v)
 
@@ -130,6 +137,8 @@ class Settings:
                 )
         if self.webhook_url is not None and not _is_http_url(self.webhook_url):
             problems.append("BRIDGE_WEBHOOK_URL: not an http(s) URL")
+        if not 0 < self.webhook_timeout <= 120:
+            problems.append("BRIDGE_WEBHOOK_TIMEOUT: must be between 0 and 120 seconds")
         if self.webhook_url and not self.webhook_secret:
             problems.append("BRIDGE_WEBHOOK_SECRET is required when BRIDGE_WEBHOOK_URL is set")
         if not 1 <= self.session_ttl <= 86_400:
@@ -140,11 +149,18 @@ class Settings:
             problems.append("BRIDGE_STEP_DRIVER: must be `stitchjs` or `native`")
         if self.log_format not in (None, "json", "console"):
             problems.append("BRIDGE_LOG_FORMAT: must be `json` or `console`")
+        if self.upstream_rate is not None and not 0 < self.upstream_rate <= 10_000:
+            problems.append("BRIDGE_UPSTREAM_RATE: must be between 0 and 10000 calls per second")
+        if self.upstream_burst is not None and not 1 <= self.upstream_burst <= 10_000:
+            problems.append("BRIDGE_UPSTREAM_BURST: must be a whole number from 1 to 10000")
+        if self.upstream_burst is not None and self.upstream_rate is None:
+            problems.append("BRIDGE_UPSTREAM_BURST: only means something with BRIDGE_UPSTREAM_RATE")
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             problems.append(
                 "BRIDGE_DATABASE_URL: use sqlite+aiosqlite:///path.db or "
                 "postgresql+asyncpg://user:pass@host/db"
             )
+        problems.extend(oauth_app_problems(self.oauth_apps))
         return problems
 
     @classmethod
@@ -165,6 +181,27 @@ class Settings:
         def listed(name: str) -> tuple[str, ...]:
             return tuple(part.strip() for part in values.get(name, "").split(",") if part.strip())
 
+        def number(name: str, default: float) -> float:
+            raw = text(name)
+            if raw is None:
+                return default
+            try:
+                return float(raw)
+            except ValueError:
+                problems.append(f"{name}: {raw!r} is not a number of seconds")
+                return default
+
+        def optional_number(name: str, unit: str, *, whole: bool = False) -> float | int | None:
+            raw = text(name)
+            if raw is None:
+                return None
+            try:
+                return int(raw) if whole else float(raw)
+            except ValueError:
+                kind = "whole number" if whole else "number"
+                problems.append(f"{name}: {raw!r} is not a {kind} of {unit}")
+                return None
+
         def integer(name: str, default: int) -> int:
             raw = text(name)
             if raw is None:
@@ -175,6 +212,8 @@ class Settings:
                 problems.append(f"{name}: {raw!r} is not a whole number of seconds")
                 return default
 
+        oauth_apps, oauth_app_errors = parse_oauth_apps(values.get("BRIDGE_OAUTH_APPS"))
+        problems.extend(oauth_app_errors)
         kwargs: dict[str, object] = {
             "api_keys": listed("BRIDGE_API_KEYS"),
             "secret_keys": listed("BRIDGE_SECRET_KEYS"),
@@ -184,10 +223,14 @@ class Settings:
             "stitch_partner_secret": text("STITCH_PARTNER_SECRET"),
             "webhook_url": text("BRIDGE_WEBHOOK_URL"),
             "webhook_secret": text("BRIDGE_WEBHOOK_SECRET"),
+            "webhook_timeout": number("BRIDGE_WEBHOOK_TIMEOUT", 10.0),
             "session_ttl": integer("BRIDGE_SESSION_TTL", 900),
             "step_ttl": integer("BRIDGE_STEP_TTL", 600),
             "step_driver": text("BRIDGE_STEP_DRIVER"),
             "log_format": text("BRIDGE_LOG_FORMAT"),
+            "oauth_apps": oauth_apps,
+            "upstream_rate": optional_number("BRIDGE_UPSTREAM_RATE", "calls per second"),
+            "upstream_burst": optional_number("BRIDGE_UPSTREAM_BURST", "calls", whole=True),
         }
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 def _credential(prefix: str) -> str:
@@ -30,7 +30,7 @@ class EmulatorConfig:
     state_file: str | None = None
     # Plan feature of §6.2: cron scheduling is an Advanced/Premium feature; off → AccessDenied.
     cron_scheduling: bool = True
-    default_account_email: str = field(default="owner@emulator.stitch.invalid")
+    default_account_email: str = "owner@emulator.stitch.invalid"
 
     def __post_init__(self) -> None:
         # A frozen dataclass can only fill its own defaults through object.__setattr__.

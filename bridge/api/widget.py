@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from starlette.requests import Request
@@ -23,6 +24,8 @@ from bridge.creation import create_source
 from bridge.flow import OUTCOMES, complete_step, source_answer, start_step
 from bridge.sources import read_through, update_source
 from bridge.streams import list_streams, update_streams
+
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")
 
 
 async def get_session(request: Request) -> Response:
@@ -61,8 +64,8 @@ async def post_source(request: Request) -> Response:
     display_name = fields.text("display_name", max_length=200)
     properties = fields.properties("properties")
     key = request.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key) <= 255 and key.isprintable()):
-        fields.problems["Idempotency-Key"] = "must be 1 to 255 printable characters"
+    if key is not None and not (0 < len(key) <= 255 and IDEMPOTENCY_KEY.fullmatch(key)):
+        fields.problems["Idempotency-Key"] = "must be 1 to 255 visible ASCII characters"
     fields.check()
     assert source_type is not None
     created = await create_source(

@@ -182,7 +182,8 @@
       this._renewTimer = null;
       this._types = null;
       this._stitch = null;
-      this._driverHint = null;
+      this._driverKey = `stitch-bridge:driver:${this._bridgeOrigin}`;
+      this._driverHint = this._remembered();
       this._flow = null;
       this._destroyed = false;
 
@@ -348,6 +349,13 @@
       const answer = await this._api("GET", `/v1/sources/${flow.sourceId}`, { flow });
       flow.type = flow.type || answer.source.type;
       flow.typeInfo = await this._typeInfo(flow, answer.source.type).catch(() => null);
+      if (!answer.next_step && flow.kind === "reconnect" && flow.typeInfo) {
+        // Nothing left to finish: reconnecting means editing its settings (the bridge's form,
+        // whatever the driver: Stitch.js needs a step to open a window for).
+        closeWindow(this._takePopup(flow));
+        const edited = await this._formView(flow, answer.source);
+        return this._drive(flow, edited.source, edited.next_step);
+      }
       return this._drive(flow, answer.source, answer.next_step);
     }
 
@@ -394,7 +402,7 @@
         return { ...(await this._api("GET", `/v1/sources/${source.id}`, { flow })), refreshed: true };
       }
       flow.token = step.token;
-      if (step.type === "form" && answer.driver) this._driverHint = answer.driver;
+      if (step.type === "form" && answer.driver) this._learnDriver(answer.driver);
       this._emit("step_started", { step: step.type, driver: answer.driver, source_id: source.id });
       let outcome;
       if (answer.driver === "stitchjs") {
@@ -903,6 +911,26 @@
       this._root.hidden = true;
     }
 
+    /* Which driver the bridge uses decides whether a click must open a popup. The session may
+       say; otherwise the last form step seen in this browser does (a stale guess costs a click
+       or a window that closes again, never a broken flow). */
+    _remembered() {
+      try {
+        const value = window.localStorage.getItem(this._driverKey);
+        return value === "native" || value === "stitchjs" ? value : null;
+      } catch (_) {
+        return null;
+      }
+    }
+
+    _learnDriver(driver) {
+      if (driver !== "native" && driver !== "stitchjs") return;
+      this._driverHint = driver;
+      try {
+        window.localStorage.setItem(this._driverKey, driver);
+      } catch (_) { /* storage off: the hint lives as long as the page */ }
+    }
+
     _typeName(flow) {
       return (flow.typeInfo && flow.typeInfo.display_name) || flow.type || "your source";
     }
@@ -1006,7 +1034,7 @@
         if (!Number.isFinite(expiresAt)) expiresAt = now + 15 * 60 * 1000;
         // Renew a quarter of the lifetime early (1 s to 60 s): a slow click still finds it valid.
         const margin = Math.min(60000, Math.max(1000, (expiresAt - now) / 4));
-        if (info.step_driver === "native" || info.step_driver === "stitchjs") this._driverHint = info.step_driver;
+        if (info.step_driver) this._learnDriver(info.step_driver);
         const previous = this._session;
         this._session = { sessionFor, token: got.token, expiresAt, margin, info };
         if (previous && previous.sessionFor === sessionFor) {

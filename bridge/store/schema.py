@@ -8,6 +8,7 @@ from collections.abc import Callable
 from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bridge.store.budget import UpstreamBudgetRow
 from bridge.store.tables import (
     Base,
     ConnectSessionRow,
@@ -17,6 +18,7 @@ from bridge.store.tables import (
     SourceRow,
     UsedToken,
 )
+from bridge.store.tenant_tables import OAuthAttempt, TenantRow
 
 
 def _v1(connection: Connection) -> None:
@@ -27,22 +29,36 @@ def _v1(connection: Connection) -> None:
     Base.metadata.create_all(connection, tables=tables)
 
 
+def _v2(connection: Connection) -> None:
+    table = Base.metadata.tables[UpstreamBudgetRow.__tablename__]
+    Base.metadata.create_all(connection, tables=[table])
+
+
+def _v3(connection: Connection) -> None:
+    tables = [Base.metadata.tables[t.__tablename__] for t in (TenantRow, OAuthAttempt)]
+    Base.metadata.create_all(connection, tables=tables)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
+    (2, "upstream budget shared by replicas", _v2),
+    (3, "tenants (encrypted Stitch tokens), OAuth attempts", _v3),
 ]
 LATEST = MIGRATIONS[-1][0]
 
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 30})
+        # How long a writer waits for a lock before "database is locked": 30 s unless the URL
+        # says otherwise (`?timeout=2`).
+        connect_args = {} if "timeout=" in url else {"timeout": 30}
+        engine = create_async_engine(url, connect_args=connect_args)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
             cursor = dbapi_connection.cursor()
             # WAL lets readers work while a writer commits; busy_timeout waits instead of failing.
             cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA busy_timeout=30000")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()
 

@@ -49,6 +49,14 @@ async def _send_fault(send: Send, fault: Fault, status: int) -> None:
     await send({"type": "http.response.body", "body": body})
 
 
+async def _drain(receive: Receive) -> None:
+    """Read the request body the app never will, so that the request log still sees it."""
+    while True:
+        message = await receive()
+        if message["type"] != "http.request" or not message.get("more_body", False):
+            return
+
+
 class FaultInjection:
     """Answers matching requests with the faults queued by `POST /_emulator/faults`."""
 
@@ -69,6 +77,7 @@ class FaultInjection:
             if fault.status is None:
                 await self.app(scope, receive, send)
             else:
+                await _drain(receive)
                 await _send_fault(send, fault, fault.status)
             return
         # `after`: do the real work, drop its answer, then answer with the fault (a lost response).

@@ -7,7 +7,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from ..state.backend import EmulatorBackend
-from ..state.errors import ApiError
+from ..state.errors import bare
 from .common import authenticate, read_json, reply
 
 
@@ -20,7 +20,7 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
         account = authenticate(backend, request)
         stream_id = request.path_params["stream_id"]
         if not stream_id.isdigit():
-            raise ApiError(400, f"invalid stream-id: {stream_id}")
+            raise bare(f"invalid stream-id: {stream_id}")
         source_id = request.path_params["source_id"]
         return reply(backend.get_stream_schema(account.id, source_id, int(stream_id)))
 

@@ -18,7 +18,7 @@ from ..config import EmulatorConfig
 from . import accounts, checks, jobs, partner_oauth, persistence, sources, streams
 from .controls import Controls
 from .destination_operations import DestinationOperations
-from .errors import ApiError, not_found
+from .errors import bare, invalid_fields, not_found
 from .job_operations import ReplicationJobOperations
 from .model import Account, AuthorizationCode, CheckScript, Source, World
 from .operations import operation, reading
@@ -301,16 +301,17 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         source = self.world.source(account_id, source_id)
         found = [s for s in (source.streams if source else []) if s.stream_id == stream_id]
         if not found:
-            raise ApiError(400, f"invalid stream-id: {stream_id}")
+            raise bare(f"invalid stream-id: {stream_id}")
         return streams.render_schema(found[0])
 
     @operation
     def update_stream_metadata(self, account_id: int, source_id: int, body: Any) -> dict[str, int]:
         source = self.world.source(account_id, source_id)
-        if source is None:
-            raise ApiError(400, {"invalid_fields": "invalid tap-stream-ids:  [nil]"})
-        card = self._type_card(source.type)
-        before = source_step_type(source, card)
+        if source is None or source.deleted_at is not None:
+            # Nothing to select: every tap_stream_id named is invalid (§13.15).
+            streams.update_metadata(None, "none", body)
+            raise invalid_fields("invalid tap-stream-ids:  []")
+        before = self._step_type(source)
         streams.update_metadata(source, before, body)
         source.updated_at = self.clock.now()
         self._after_mutation(source, before, False)

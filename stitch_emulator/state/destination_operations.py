@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from . import destinations
@@ -16,13 +17,13 @@ class DestinationOperations:
         return self.catalogue.destination_types[type_name]
 
     def list_destination_types(self) -> list[dict[str, Any]]:
-        return list(self.catalogue.destination_types.values())
+        return copy.deepcopy(list(self.catalogue.destination_types.values()))
 
     def get_destination_type(self, type_name: str) -> dict[str, Any]:
         card = self.catalogue.destination_types.get(type_name)
         if card is None:
             raise not_found(f"destination type not found ({type_name})")
-        return card
+        return copy.deepcopy(card)
 
     @operation
     def create_destination(self, account_id: int, body: Any) -> dict[str, Any]:

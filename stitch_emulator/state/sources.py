@@ -182,11 +182,11 @@ def apply_update(source: Source, body: dict[str, Any], now: datetime) -> bool:
     """Apply a validated PUT body; returns whether any property value changed."""
     if "display_name" in body:
         source.display_name = body["display_name"]
-    changed = False
-    for name, value in (body.get("properties") or {}).items():
-        if source.values.get(name) != value or name not in source.values:
-            changed = True
-        source.values[name] = value
+    supplied = body.get("properties") or {}
+    changed = any(
+        name not in source.values or source.values[name] != v for name, v in supplied.items()
+    )
+    source.values.update(supplied)
     if "paused_at" in body:
         source.paused_at = body["paused_at"]
     if "destination_id" in body:

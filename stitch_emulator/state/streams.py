@@ -118,10 +118,11 @@ def _check_stream(
             raise invalid_fields(f"invalid view-key-properties for {tap}")
 
 
-def update_metadata(source: Source, step_type: str, body: Any) -> None:
+def update_metadata(source: Source | None, step_type: str, body: Any) -> None:
     """`PUT /v4/sources/{id}/streams/metadata`: validate everything, then merge (§5.4)."""
     entries = _parse_body(body)
-    by_id = {s.tap_stream_id: s for s in source.streams} if step_type in SELECTABLE_STEPS else {}
+    selectable = source is not None and step_type in SELECTABLE_STEPS
+    by_id = {s.tap_stream_id: s for s in source.streams} if source and selectable else {}
     unknown = []
     for entry in entries:
         tap = entry.get("tap_stream_id")

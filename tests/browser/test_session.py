@@ -34,3 +34,21 @@ def test_a_flow_longer_than_the_session_lifetime_still_connects(
     Driver(page, SPECS["platform.recurly"], shots).run()
     assert [s["status"] for s in demo.sources(user)] == ["connected"]
     assert events(page, "error") == []
+
+
+def test_a_session_the_bridge_calls_expired_is_renewed_once_and_the_call_retried(
+    stacks: Any, demo_for: Any, user: str, shots: Any
+) -> None:
+    demo = demo_for(stacks("native", session_ttl=SESSION_TTL))
+    page = demo.open(user)
+    # A browser clock a minute slow: the widget believes its session has long to live, so only
+    # the bridge's `session_expired` answer can tell it otherwise.
+    page.evaluate("const now = Date.now; Date.now = () => now() - 60000;")
+    page.wait_for_timeout(SESSION_TTL * 1000 + 500)
+    assert events(page) == []
+
+    page.get_by_test_id("connect-platform.recurly").click()
+    Driver(page, SPECS["platform.recurly"], shots).run()
+    assert events(page, "session_renewed")
+    assert events(page, "error") == []
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]

@@ -27,6 +27,12 @@ async def test_fault_answers_with_status_body_and_retry_after_count_times(
         }
     assert (await api.post("/v4/sources", json=RECURLY)).status_code == 200
     assert len((await api.get("/v4/sources")).json()) == 1
+    log = (await api.get("/_emulator/requests")).json()["requests"]
+    assert [(r["status"], r["body"]) for r in log[:3]] == [
+        (503, RECURLY),
+        (503, RECURLY),
+        (200, RECURLY),
+    ]
 
 
 async def test_fault_matches_method_and_one_segment_wildcards(api: httpx.AsyncClient) -> None:

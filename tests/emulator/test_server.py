@@ -145,3 +145,30 @@ def test_redirect_uris_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert config.partner_redirect_uris == ("https://a.example/cb", "https://b.example/cb")
     assert config.current_step_hints is False and config.check_delay == 0.5
     assert str(config.token).startswith("ac_") and str(config.partner_secret).startswith("oc_")
+
+
+async def test_state_file_is_saved_after_changes_and_loaded_at_start(tmp_path: Path) -> None:
+    from stitch_emulator import Clock, EmulatorConfig, create_app
+
+    from .factories import HUBSPOT
+
+    config = EmulatorConfig(token="ac_saved", state_file=str(tmp_path / "state" / "emulator.json"))
+    app = create_app(config, clock=Clock.frozen_at())
+    headers = {"Authorization": "Bearer ac_saved"}
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://e.test", headers=headers
+    ) as client:
+        created = (await client.post("/v4/sources", json=HUBSPOT)).json()
+        ephemeral = (await client.post("/v3/sessions/ephemeral")).json()["ephemeral_token"]
+    assert Path(str(config.state_file)).exists()
+
+    reloaded = create_app(
+        EmulatorConfig(token="ac_other", state_file=config.state_file), clock=Clock.frozen_at()
+    )
+    backend = reloaded.state.backend
+    default = backend.default_account
+    assert default.id == created["stitch_client_id"]
+    assert {"ac_saved", "ac_other"} <= set(default.access_tokens)
+    assert backend.get_source(default.id, created["id"]) == created
+    assert backend.account_for_token(backend.exchange_ephemeral_token(ephemeral)) == default

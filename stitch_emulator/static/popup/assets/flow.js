@@ -27,6 +27,11 @@ function formStep(card) {
   return (card.steps || []).find((step) => step.type === "form") || { properties: [] };
 }
 
+/* Stitch derives the schema name from the display name (reference §6.3). */
+function derivedName(displayName) {
+  return displayName.toLowerCase().replace(/[\s-]+/g, "_").replace(/[^a-z0-9_]/g, "").replace(/^_+|_+$/g, "");
+}
+
 function replicated(metadata) {
   return metadata.inclusion === "automatic" ||
     (metadata.inclusion === "available" && (metadata.selected === true || metadata["selected-by-default"] === true));
@@ -194,10 +199,11 @@ export class Flow {
       this.emit("errorLoadingIntegrationType", { type });
       return;
     }
+    const displayName = await this.suggestDisplayName(ui.typeLabel(type));
     this.newScreen();
     const view = ui.formScreen({
       title: `Connect ${ui.typeLabel(type)}`,
-      displayName: ui.typeLabel(type),
+      displayName,
       properties: formStep(answer.body).properties,
       values: {},
       editing: false,
@@ -217,6 +223,19 @@ export class Flow {
         await this.advance(source);
       },
     });
+  }
+
+  /* A display name no live source of the account uses yet: "Recurly", else "Recurly 2"… */
+  async suggestDisplayName(base) {
+    const listed = await this.api("GET", "/v4/sources");
+    const live = listed.ok && Array.isArray(listed.body) ? listed.body.filter((s) => !s.deleted_at) : [];
+    const taken = new Set(live.flatMap((s) => [s.display_name, s.name]));
+    for (let n = 1; ; n += 1) {
+      const candidate = n === 1 ? base : `${base} ${n}`;
+      if (!taken.has(candidate) && !taken.has(derivedName(candidate))) {
+        return candidate;
+      }
+    }
   }
 
   editForm(source, notice) {

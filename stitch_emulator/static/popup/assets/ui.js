@@ -77,7 +77,7 @@ export function typeLabel(type) {
 }
 
 function enumOptions(schema) {
-  // Patterns such as ^1$|^30$|^60$ list the only values: show them as a select.
+  // Patterns such as ^1$|^30$|^60$ list the only values: offer them as suggestions.
   const pattern = schema && schema.pattern;
   if (!pattern || !/^\^[\w.-]+\$(\|\^[\w.-]+\$)+$/.test(pattern)) {
     return null;
@@ -89,32 +89,31 @@ function isBoolean(schema) {
   return Boolean(schema && schema.pattern === "^(true|false)$");
 }
 
+/* The control of one property: a checkbox for booleans, otherwise a text input that takes
+ * Stitch's wire format (CONTRACT §8), with the allowed values as a datalist when known. */
 function propertyControl(property, initial, locked) {
   const testid = `property-${property.name}`;
   const common = { id: testid, name: property.name, "data-testid": testid, disabled: locked };
   if (isBoolean(property.json_schema)) {
-    return h("input", { ...common, type: "checkbox", checked: initial === "true" });
+    return [h("input", { ...common, type: "checkbox", checked: initial === "true" })];
   }
   const options = enumOptions(property.json_schema);
-  if (options) {
-    const select = h(
-      "select",
-      common,
-      h("option", { value: "" }, "(default)"),
-      options.map((value) => h("option", { value }, value)),
-    );
-    select.value = initial;
-    return select;
-  }
+  const listId = options ? `${testid}-values` : null;
   const input = h("input", {
     ...common,
     type: property.is_credential ? "password" : "text",
     autocomplete: "off",
     spellcheck: "false",
-    placeholder: property.is_credential && property.provided ? "(unchanged)" : HINTS[property.name],
+    list: listId,
+    placeholder: property.is_credential && property.provided
+      ? "(unchanged)"
+      : HINTS[property.name] || (options ? options.join(", ") : null),
   });
   input.value = initial;
-  return input;
+  const suggestions = options
+    ? h("datalist", { id: listId }, options.map((value) => h("option", { value })))
+    : null;
+  return [input, suggestions];
 }
 
 export function controlValue(control) {
@@ -122,7 +121,7 @@ export function controlValue(control) {
 }
 
 function propertyField(property, initial, locked) {
-  const control = propertyControl(property, initial, locked);
+  const [control, extra] = propertyControl(property, initial, locked);
   const label = h(
     "label",
     { for: control.id },
@@ -130,7 +129,7 @@ function propertyField(property, initial, locked) {
     property.is_required ? h("span", { class: "required" }, " *") : null,
   );
   const kind = control.type === "checkbox" ? "field checkbox" : "field";
-  return { control, element: h("div", { class: kind, "data-field": property.name }, label, control) };
+  return { control, element: h("div", { class: kind, "data-field": property.name }, label, control, extra) };
 }
 
 /* The form step. `properties` are report-card property objects; `values` their current

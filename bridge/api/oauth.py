@@ -1,0 +1,118 @@
+"""OAuth callback pages, served on the bridge's origin: partner OAuth and white-label OAuth.
+
+The pages hold no token and no code, run no inline script (the provider page loads
+`/oauth/callback.js`, reading its data from `data-` attributes), and send no Referer, so the
+one-time code in their own address goes nowhere.
+"""
+
+from __future__ import annotations
+
+import html
+from importlib import resources
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from bridge.api.common import services_of
+from bridge.oauth import (
+    MESSAGE_TYPE,
+    PROVIDER_CALLBACK_PATH,
+    STITCH_CALLBACK_PATH,
+    CallbackResult,
+    finish_partner_oauth,
+    finish_provider_oauth,
+)
+
+SCRIPT = "oauth_callback.js"
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
+    "frame-ancestors 'none'"
+)
+PAGE_HEADERS = {
+    "Content-Security-Policy": PAGE_CSP,
+    "Cache-Control": "no-store",
+    "Referrer-Policy": "no-referrer",
+    # A popup: its opener must keep the window handle and hear from it (CONTRACT §8).
+    "Cross-Origin-Opener-Policy": "unsafe-none",
+}
+MESSAGES = {
+    "access_denied": "Access was not granted.",
+    "state_invalid": "This sign-in link is not valid.",
+    "state_expired": "This sign-in took too long.",
+    "state_used": "This sign-in was already used.",
+    "exchange_failed": "The sign-in could not be confirmed with the provider.",
+    "incomplete_grant": "The provider did not grant everything the connection needs.",
+    "upstream_error": "The connection could not be saved.",
+    "account_taken": "That Stitch account is already linked elsewhere.",
+    "tenant_not_found": "This account is no longer known.",
+}
+
+
+def _query(request: Request) -> dict[str, str]:
+    # A repeated parameter is ambiguous: keep none of it rather than guess.
+    items = request.query_params.multi_items()
+    counts: dict[str, int] = {}
+    for key, _ in items:
+        counts[key] = counts.get(key, 0) + 1
+    return {key: value for key, value in items if counts[key] == 1}
+
+
+def _page(title: str, body: str, *, status: int, head: str = "") -> HTMLResponse:
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="referrer" content="no-referrer">'
+        f"<title>{html.escape(title)}</title>{head}</head><body>{body}</body></html>"
+    )
+    return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)
+
+
+def _explain(result: CallbackResult) -> str:
+    if result.ok:
+        return "You can close this window."
+    reason = MESSAGES.get(result.error or "", "Something went wrong.")
+    return f"{reason} Close this window and try again."
+
+
+async def stitch_callback(request: Request) -> Response:
+    result = await finish_partner_oauth(services_of(request), _query(request))
+    title = "Stitch account linked" if result.ok else "Stitch account not linked"
+    body = (
+        f'<main data-testid="tenant-link" data-outcome="{"linked" if result.ok else "failed"}" '
+        f'data-tenant="{html.escape(result.tenant or "")}" '
+        f'data-error="{html.escape(result.error or "")}">'
+        f"<h1>{html.escape(title)}</h1><p>{html.escape(_explain(result))}</p></main>"
+    )
+    return _page(title, body, status=200 if result.ok else 400)
+
+
+async def provider_callback(request: Request) -> Response:
+    result = await finish_provider_oauth(services_of(request), _query(request))
+    title = "Connected" if result.ok else "Not connected"
+    attributes = {
+        "id": "stitch-bridge-oauth",
+        "data-testid": "oauth-result",
+        "data-type": MESSAGE_TYPE,
+        "data-outcome": "completed" if result.ok else "failed",
+        "data-error": result.error or "",
+        "data-origin": result.origin or "",
+        "data-source-id": str(result.source_id or ""),
+    }
+    rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
+    body = f"<main {rendered}><h1>{html.escape(title)}</h1><p>{html.escape(_explain(result))}</p></main>"
+    script = f'<script src="/oauth/{SCRIPT}" defer></script>'
+    return _page(title, body, status=200 if result.ok else 400, head=script)
+
+
+async def callback_script(request: Request) -> Response:
+    body = (resources.files("bridge") / "static" / SCRIPT).read_bytes()
+    return Response(
+        body, media_type="text/javascript", headers={"Cache-Control": "public, max-age=300"}
+    )
+
+
+routes = [
+    Route(STITCH_CALLBACK_PATH, stitch_callback, methods=["GET"]),
+    Route(PROVIDER_CALLBACK_PATH, provider_callback, methods=["GET"]),
+    Route(f"/oauth/{SCRIPT}", callback_script, methods=["GET"]),
+]

@@ -1,0 +1,103 @@
+"""Tenant routes (partner mode), for the SaaS backend with its API key (CONTRACT §4.1)."""
+
+from __future__ import annotations
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from bridge.api.common import (
+    MAX_ID,
+    Fields,
+    json_object,
+    json_response,
+    require_api_key,
+    services_of,
+)
+from bridge.errors import BridgeError
+from bridge.oauth import partner_authorize_url
+from bridge.tenants import REGIONS, Owner, create_tenant, get_tenant, render_tenant
+
+OWNER_FIELDS = ("email", "first_name", "last_name", "company")
+
+
+def _partner_mode(request: Request) -> None:
+    require_api_key(request)
+    if not services_of(request).settings.partner_mode:
+        raise BridgeError("not_found", "tenants exist in partner mode only")
+
+
+def _tenant_id(request: Request) -> str:
+    tenant_id = str(request.path_params["tenant_id"])
+    if not 0 < len(tenant_id) <= MAX_ID or not tenant_id.isprintable():
+        raise BridgeError("tenant_not_found", "no such tenant")
+    return tenant_id
+
+
+def _email(fields: Fields, *, required: bool) -> str | None:
+    email = fields.text("email", required=required, max_length=320)
+    if email is not None and ("@" not in email or any(c.isspace() for c in email)):
+        fields.problems["email"] = "must be an email address"
+        return None
+    return email
+
+
+async def post_tenant(request: Request) -> Response:
+    _partner_mode(request)
+    fields = Fields(await json_object(request), ("id", *OWNER_FIELDS, "region", "link"))
+    tenant_id = fields.text("id", required=True, max_length=MAX_ID)
+    if tenant_id is not None and not tenant_id.isprintable():
+        fields.problems["id"] = "must be printable text"
+    link = fields.body.get("link", False)
+    if not isinstance(link, bool):
+        fields.problems["link"] = "must be true or false"
+    # `link: true` makes the tenant without an account, to link an existing one by OAuth.
+    required = link is not True
+    email = _email(fields, required=required)
+    names = {
+        name: fields.text(name, required=required, max_length=200) for name in OWNER_FIELDS[1:]
+    }
+    region = fields.text("region", max_length=20) or "us-east-1"
+    if region not in REGIONS:
+        fields.problems["region"] = f"must be one of {', '.join(REGIONS)}"
+    fields.check()
+    assert tenant_id is not None
+    owner = None
+    if required:
+        assert email is not None
+        owner = Owner(
+            email=email,
+            first_name=names["first_name"] or "",
+            last_name=names["last_name"] or "",
+            company=names["company"] or "",
+            region=region,
+        )
+    row = await create_tenant(services_of(request), tenant_id, owner)
+    return json_response(render_tenant(row), status=201)
+
+
+async def show_tenant(request: Request) -> Response:
+    _partner_mode(request)
+    row = await get_tenant(services_of(request), _tenant_id(request))
+    return json_response(render_tenant(row))
+
+
+async def authorize_url(request: Request) -> Response:
+    _partner_mode(request)
+    tenant_id = _tenant_id(request)
+    fields = Fields(await json_object(request, optional=True), OWNER_FIELDS)
+    prefill = {name: fields.text(name, max_length=320) for name in OWNER_FIELDS}
+    fields.check()
+    url = await partner_authorize_url(
+        services_of(request),
+        tenant_id,
+        {name: value for name, value in prefill.items() if value is not None},
+    )
+    return json_response({"url": url})
+
+
+routes = [
+    Route("/v1/tenants", post_tenant, methods=["POST"]),
+    Route("/v1/tenants/{tenant_id}", show_tenant, methods=["GET"]),
+    Route("/v1/tenants/{tenant_id}/authorize-url", authorize_url, methods=["POST"]),
+]

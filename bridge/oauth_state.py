@@ -1,0 +1,123 @@
+"""OAuth attempts: each redirect the bridge starts is a row, its `state` a signed reference to it.
+
+The state names the attempt, its kind and its tenant (itsdangerous, own salt); the row makes it
+single use, decides its expiry and keeps the PKCE code verifier, encrypted.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import delete, update
+
+from bridge.clock import new_id
+from bridge.crypto import SecretUnreadable
+from bridge.services import Services
+from bridge.settings import Settings
+from bridge.store.tenant_tables import OAuthAttempt
+from bridge.tenants import secret_box
+from bridge.tokens import OAUTH_STATE_SALT, TokenError, _Purpose
+
+STATE_TTL = 600  # seconds from redirect to callback, consent screen included
+RETENTION = 86_400  # finished attempts are kept a day: `steps/complete` reads their outcome
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+
+
+class OAuthFailure(Exception):
+    """A callback that cannot complete; `reason` is a stable code shown to the browser."""
+
+    def __init__(self, reason: str, attempt: OAuthAttempt | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.attempt = attempt
+
+
+def _states(settings: Settings) -> _Purpose:
+    return _Purpose(settings.secret_keys, OAUTH_STATE_SALT)
+
+
+async def begin_attempt(
+    services: Services, *, kind: str, tenant: str, redirect_uri: str, **fields: Any
+) -> tuple[str, str]:
+    """Record an attempt; returns (state, PKCE code verifier)."""
+    now = services.clock.time()
+    verifier = secrets.token_urlsafe(48)  # 64 characters of RFC 7636's unreserved set
+    attempt = OAuthAttempt(
+        id=new_id("oa", 16),
+        kind=kind,
+        tenant=tenant,
+        redirect_uri=redirect_uri,
+        code_verifier=secret_box(services.settings).encrypt(verifier),
+        created_at=now,
+        expires_at=now + STATE_TTL,
+        outcome="pending",
+        **fields,
+    )
+    async with services.db.begin() as session:
+        await session.execute(delete(OAuthAttempt).where(OAuthAttempt.expires_at < now - RETENTION))
+        session.add(attempt)
+    # The row decides expiry; the signed bound is later, so an expired attempt is still
+    # recognised as ours and its window is told.
+    state = _states(services.settings).dumps(
+        {"aid": attempt.id, "knd": kind, "ten": tenant, "exp": int(now + STATE_TTL + RETENTION)}
+    )
+    return state, verifier
+
+
+async def consume_attempt(services: Services, state: object, kind: str) -> OAuthAttempt:
+    """The attempt `state` names, used up now; OAuthFailure when it is not fit to continue."""
+    now = services.clock.time()
+    try:
+        payload = _states(services.settings).loads(state, now)
+    except TokenError as error:
+        raise OAuthFailure(f"state_{error.reason}") from None
+    attempt_id = payload.get("aid")
+    async with services.db.begin() as session:
+        attempt = (
+            await session.get(OAuthAttempt, attempt_id) if isinstance(attempt_id, str) else None
+        )
+        # The signature covers the tenant; the row must agree, so no state crosses tenants.
+        if (
+            attempt is None
+            or attempt.kind != kind
+            or payload.get("knd") != kind
+            or payload.get("ten") != attempt.tenant
+        ):
+            raise OAuthFailure("state_invalid")
+        used = await session.execute(
+            update(OAuthAttempt)
+            .where(OAuthAttempt.id == attempt.id, OAuthAttempt.used_at.is_(None))
+            .values(used_at=now)
+        )
+    if getattr(used, "rowcount", 0) != 1:
+        raise OAuthFailure("state_used")  # a replay: nothing is reported to anyone
+    if attempt.expires_at <= now:
+        await finish_attempt(services, attempt, "state_expired")
+        raise OAuthFailure("state_expired", attempt)
+    return attempt
+
+
+async def finish_attempt(services: Services, attempt: OAuthAttempt, error: str | None) -> None:
+    async with services.db.begin() as session:
+        await session.execute(
+            update(OAuthAttempt)
+            .where(OAuthAttempt.id == attempt.id)
+            .values(outcome="failed" if error else "completed", error=error)
+        )
+
+
+def provider_error(params: Mapping[str, str]) -> str | None:
+    error = params.get("error")
+    if error is None:
+        return None
+    return error if _ERROR_CODE.match(error) else "provider_error"
+
+
+def code_verifier(services: Services, attempt: OAuthAttempt) -> str:
+    try:
+        return secret_box(services.settings).decrypt(attempt.code_verifier)
+    except SecretUnreadable:
+        raise OAuthFailure("state_invalid", attempt) from None
