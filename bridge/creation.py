@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import secrets
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -30,7 +31,8 @@ from bridge.store import queries as q
 from bridge.store.tables import CreationIntent, SourceRow
 from bridge.tokens import ConnectSession
 
-LEASE_SECONDS = 60.0
+# Longer than any one create call may take (the client's deadline is 25 s).
+LEASE_SECONDS = 30.0
 JOIN_WAIT_SECONDS = 20.0
 _REF_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
@@ -72,7 +74,7 @@ async def create_source(
     tenant = tenant_key(cs.tenant)
     key = idempotency_key or new_id("auto", 16)
     name = display_name or display_name_for(source_type)
-    deadline = services.clock.time() + JOIN_WAIT_SECONDS
+    deadline = time.monotonic() + JOIN_WAIT_SECONDS  # real waiting, whatever the clock says
 
     while True:
         async with services.db() as session:
@@ -99,7 +101,7 @@ async def create_source(
             intent = await _begin(services, cs, key, source_type, name)
         except IntegrityError:
             # Another request of this end user is creating this type right now: join it.
-            if services.clock.time() > deadline:
+            if time.monotonic() > deadline:
                 raise BridgeError(
                     "upstream_unavailable",
                     "an earlier attempt to create this source is still in progress",
@@ -255,21 +257,25 @@ async def _settle(services: Services, cs: ConnectSession, intent: CreationIntent
         return None
     if intent.state == "failed":
         return None
-    # Pending: someone is creating it now, or crashed while doing so.
+    # Pending: someone is creating it now, or crashed while doing so. If Stitch has the source
+    # already, adopting it is safe either way (the creator would adopt the very same one).
+    row = await reconcile_intent(services, intent)
+    if row is not None:
+        return Created(row=row, upstream=None, created=False)
     if intent.lease_until > services.clock.time():
-        await _join_pending(services, cs, intent.type, services.clock.time() + JOIN_WAIT_SECONDS)
-        return None
-    await reconcile_intent(services, intent)
+        await _join_pending(services, cs, intent.type, time.monotonic() + JOIN_WAIT_SECONDS)
     return None
 
 
 async def reconcile_intent(services: Services, intent: CreationIntent) -> SourceRow | None:
-    """Resolve an intent whose creator went away: adopt Stitch's source or mark it failed."""
+    """Settle a pending intent from what Stitch has: adopt its source when it exists; when it
+    does not and the creator's lease has run out (it crashed or gave up), mark it failed."""
     account = await services.account_for(intent.tenant or None)
     found = await find_by_name(account, intent)
     if found is not None:
         return await adopt(services, intent, found)
-    await _fail(services, intent)
+    if intent.lease_until <= services.clock.time():
+        await _fail(services, intent)
     return None
 
 
@@ -277,7 +283,7 @@ async def _join_pending(
     services: Services, cs: ConnectSession, source_type: str, deadline: float
 ) -> None:
     tenant = tenant_key(cs.tenant)
-    while services.clock.time() < deadline:
+    while time.monotonic() < deadline:
         async with services.db() as session:
             pending = await q.pending_intent(session, tenant, cs.end_user_id, source_type)
         if pending is None:

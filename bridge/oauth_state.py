@@ -6,6 +6,7 @@ single use, decides its expiry and keeps the PKCE code verifier, encrypted.
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Mapping
@@ -39,6 +40,11 @@ def _states(settings: Settings) -> _Purpose:
     return _Purpose(settings.secret_keys, OAUTH_STATE_SALT)
 
 
+def tenant_tag(tenant: str) -> str:
+    """The tenant as the state carries it: bound, but not readable by the provider."""
+    return hashlib.sha256(tenant.encode("utf-8")).hexdigest()[:24]
+
+
 async def begin_attempt(
     services: Services, *, kind: str, tenant: str, redirect_uri: str, **fields: Any
 ) -> tuple[str, str]:
@@ -62,7 +68,12 @@ async def begin_attempt(
     # The row decides expiry; the signed bound is later, so an expired attempt is still
     # recognised as ours and its window is told.
     state = _states(services.settings).dumps(
-        {"aid": attempt.id, "knd": kind, "ten": tenant, "exp": int(now + STATE_TTL + RETENTION)}
+        {
+            "aid": attempt.id,
+            "knd": kind,
+            "ten": tenant_tag(tenant),
+            "exp": int(now + STATE_TTL + RETENTION),
+        }
     )
     return state, verifier
 
@@ -84,7 +95,7 @@ async def consume_attempt(services: Services, state: object, kind: str) -> OAuth
             attempt is None
             or attempt.kind != kind
             or payload.get("knd") != kind
-            or payload.get("ten") != attempt.tenant
+            or payload.get("ten") != tenant_tag(attempt.tenant)
         ):
             raise OAuthFailure("state_invalid")
         used = await session.execute(

@@ -130,6 +130,8 @@ def _errors(*codes: str) -> dict[str, Any]:
     by_status: dict[str, list[str]] = {}
     for code in (*codes, "internal"):
         by_status.setdefault(str(ERROR_STATUS[code]), []).append(code)
+        if code == "invalid_request":  # 400 for a body that is not an object, 422 per field
+            by_status.setdefault("422", []).append(code)
     return {
         status: _json("error: " + ", ".join(names), _ref("Error"))
         for status, names in sorted(by_status.items())

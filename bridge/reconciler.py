@@ -53,7 +53,7 @@ class Reconciler:
     async def reconcile_once(self) -> None:
         services = self.services
         async with services.db() as session:
-            stale = list(await q.pending_intents(session, older_than=services.clock.time()))
+            stale = list(await q.pending_intents(session))
         for intent in stale:
             try:
                 await reconcile_intent(services, intent)

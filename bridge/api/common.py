@@ -198,6 +198,8 @@ class Fields:
         value = self.body.get(name)
         if value is None:
             return None
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)  # JSON has one number type: 3.0 is the integer 3
         if isinstance(value, bool) or not isinstance(value, int):
             self.problems[name] = "must be an integer"
             return None

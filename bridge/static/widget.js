@@ -676,9 +676,15 @@
           closeWindow(win);
           done("completed");
         };
+        const focus = h("button", { type: "button", hidden: true }, "Show the sign-in window");
+        body.querySelector(".sb-actions").append(focus);
+        scope.listen(focus, "click", () => win && !win.closed && win.focus());
         const watch = () => {
+          // While the window is open, only bring it forward: closing it (or finishing there)
+          // comes back here, with `authorize` again if access was not granted.
           status.textContent = "Finish signing in in the other window…";
-          authorize.textContent = "Open the sign-in window again";
+          authorize.hidden = true;
+          focus.hidden = false;
           scope.listen(window, "message", (event) => {
             // The bridge's OAuth callback page reports back; nobody else is listened to.
             if (event.source === win && event.origin === this._bridgeOrigin) finish();

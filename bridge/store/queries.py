@@ -103,12 +103,8 @@ async def pending_intent(
     return rows.scalars().first()
 
 
-async def pending_intents(session: AsyncSession, older_than: float) -> Sequence[CreationIntent]:
-    rows = await session.execute(
-        select(CreationIntent).where(
-            CreationIntent.state == "pending", CreationIntent.lease_until < older_than
-        )
-    )
+async def pending_intents(session: AsyncSession) -> Sequence[CreationIntent]:
+    rows = await session.execute(select(CreationIntent).where(CreationIntent.state == "pending"))
     return rows.scalars().all()
 
 

@@ -66,7 +66,7 @@ class ProviderState:
             name=BUILTIN_CLIENT_NAME,
             same_origin_redirect_paths=(POPUP_CALLBACK_PATH,),
         )
-        self.clients: dict[str, ProviderClient] = {}
+        self.clients: dict[str, ProviderClient] = {BUILTIN_CLIENT_ID: self.builtin_client}
         self.token_error: str | None = None
         self.authorize_error: str | None = None
         self._codes: dict[str, AuthorizationCode] = {}
@@ -75,7 +75,6 @@ class ProviderState:
         self._refresh_tokens: dict[str, IssuedToken] = {}
         self._consents: dict[str, _PendingConsent] = {}
         self._server = ProviderServer(self)
-        self.reset()
 
     # -- control ------------------------------------------------------------------------------
 
@@ -99,9 +98,10 @@ class ProviderState:
     def configure(self, **changes: str | None) -> dict[str, str | None]:
         """Script errors: `token_error` answers every token request, `authorize_error` every
         valid authorization request (redirected back with `error=`), until set to None."""
+        unknown = set(changes) - {"token_error", "authorize_error"}
+        if unknown:
+            raise ValueError(f"unknown settings: {', '.join(sorted(unknown))}")
         for name, value in changes.items():
-            if name not in ("token_error", "authorize_error"):
-                raise ValueError(f"unknown setting {name!r}")
             setattr(self, name, value)
         return {"token_error": self.token_error, "authorize_error": self.authorize_error}
 

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from string import Template
 from typing import Any
 from urllib.parse import urlencode
 
@@ -86,14 +87,8 @@ def _error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": code, "data": {"message": message}}, status_code=status)
 
 
-def _callback_error_page(message: str) -> HTMLResponse:
-    body = (
-        '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Stitch (emulated)'
-        '</title><link rel="stylesheet" href="/v2/js-client/assets/popup.css"></head><body>'
-        '<main class="screen"><h1>Authorization could not be completed</h1>'
-        f'<p class="step-error" data-testid="step-error">{html.escape(message)}</p>'
-        "</main></body></html>"
-    )
+def _callback_error_page(template: Template, message: str) -> HTMLResponse:
+    body = template.substitute(message=html.escape(message))
     return HTMLResponse(body, status_code=400, headers=PAGE_HEADERS)
 
 
@@ -136,6 +131,7 @@ def routes(backend: Any) -> list[BaseRoute]:
     attempts = _OAuthAttempts(backend.clock.now)
     page = (STATIC / "popup" / "index.html").read_bytes()
     script = (STATIC / "stitch.js").read_bytes()
+    error_page = Template((STATIC / "popup" / "oauth-error.html").read_text(encoding="utf-8"))
 
     async def js_client(request: Request) -> Response:
         return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
@@ -180,11 +176,13 @@ def routes(backend: Any) -> list[BaseRoute]:
     async def oauth_callback(request: Request) -> Response:
         attempt = attempts.take(request.query_params.get("state", ""))
         if attempt is None:
-            return _callback_error_page("This authorization is unknown, used or expired.")
+            return _callback_error_page(
+                error_page, "This authorization is unknown, used or expired."
+            )
         code = request.query_params.get("code")
-        if request.query_params.get("error") == "access_denied" or not code:
-            outcome = "denied" if request.query_params.get("error") == "access_denied" else "failed"
-        elif not _exchange_code(provider, _origin(request), attempt, code):
+        if request.query_params.get("error") == "access_denied":
+            outcome = "denied"
+        elif not code or not _exchange_code(provider, _origin(request), attempt, code):
             outcome = "failed"
         else:
             try:

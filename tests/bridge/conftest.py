@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -123,12 +124,12 @@ def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)
 
 
-@pytest.fixture
-def stack(
-    tmp_path: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
+@contextlib.contextmanager
+def running_stack(
+    directory: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
 ) -> Iterator[Stack]:
     clock = ManualClock()
-    database = tmp_path / "bridge.db"
+    database = directory / "bridge.db"
     with serve(create_emulator(emulator_config)) as emulator:
         port = free_port()
         settings = make_settings(emulator.url, port, database, **bridge_overrides)
@@ -139,3 +140,11 @@ def stack(
             finally:
                 for client in stack.clients:
                     client.close()
+
+
+@pytest.fixture
+def stack(
+    tmp_path: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
+) -> Iterator[Stack]:
+    with running_stack(tmp_path, bridge_overrides, emulator_config) as stack:
+        yield stack

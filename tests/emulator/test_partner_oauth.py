@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from urllib.parse import parse_qs, urlsplit
 
@@ -188,3 +189,9 @@ async def test_redirect_uris_can_change_at_run_time(http: httpx.AsyncClient) -> 
         "/oauth/authorization", params={"client_id": PARTNER_ID, "redirect_uri": REDIRECT_URI}
     )
     assert page.status_code == 400
+
+
+async def test_of_two_racing_exchanges_exactly_one_succeeds(http: httpx.AsyncClient) -> None:
+    code = await code_for(http)
+    answers = await asyncio.gather(exchange(http, code), exchange(http, code))
+    assert sorted(a.status_code for a in answers) == [200, 400]

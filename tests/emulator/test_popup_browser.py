@@ -104,7 +104,7 @@ def test_select_streams_configures_database_tables_and_views(stack: Stack, page:
     stack.advance(CHECK_DELAY)
     view = "demni2mf59dt10-public-customer_view"
     popup = start(
-        page_fixture,  # noqa: F401 (a fixture)
+        page,
         "selectStreamsForSource",
         {
             "id": created["id"],
@@ -134,7 +134,7 @@ def test_authorize_source_through_the_provider_after_a_denial(stack: Stack, page
 
     created = stack.create_hubspot()
     popup = start(
-        page_fixture,  # noqa: F401 (a fixture)
+        page,
         "authorizeSource",
         {
             "id": created["id"],
@@ -195,7 +195,7 @@ def test_discovery_output_ends_when_the_check_screen_is_left(stack: Stack, page:
     assert scripted.status_code == 200, scripted.text
     job = created["check_job_name"]
     popup = start(
-        page_fixture,  # noqa: F401 (a fixture)
+        page,
         "displayDiscoveryOutputForSource",
         {
             "id": created["id"],

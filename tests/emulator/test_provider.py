@@ -321,3 +321,23 @@ async def test_reset_forgets_registered_clients(client: httpx.AsyncClient) -> No
     page = await consent(client)
     assert page.status_code == 400
     assert 'data-error="invalid_client"' in page.text
+
+
+async def test_config_refuses_unknown_settings(client: httpx.AsyncClient) -> None:
+    answer = await client.post("/_emulator/provider/config", json={"bogus": "x"})
+    assert answer.status_code == 400
+    current = await client.get("/_emulator/provider/config")
+    assert current.json() == {"token_error": None, "authorize_error": None}
+
+
+async def test_repeated_authorization_parameters_are_refused(client: httpx.AsyncClient) -> None:
+    query = [
+        ("response_type", "code"),
+        ("client_id", "acme"),
+        ("redirect_uri", REDIRECT),
+        ("state", "a"),
+        ("state", "b"),
+    ]
+    page = await client.get("/provider/authorize", params=query)
+    assert page.status_code == 400
+    assert 'data-error="invalid_request"' in page.text

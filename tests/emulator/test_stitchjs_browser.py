@@ -68,7 +68,7 @@ def test_add_source_walks_form_check_and_streams_then_resolves(stack: Stack, pag
 def test_only_authorize_source_settles_on_authorize_success(stack: Stack, page: Any) -> None:
     created = stack.create_hubspot()
     popup = start(
-        page_fixture,  # noqa: F401 (a fixture)
+        page,
         "onlyAuthorizeSource",
         {"id": created["id"], "ephemeral_token": stack.ephemeral_token()},
     )

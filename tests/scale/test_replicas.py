@@ -166,7 +166,7 @@ async def test_concurrent_creations_on_both_replicas_make_one_source_per_end_use
         by_user.setdefault(user, []).append(answer)
     for user, replies in by_user.items():
         ids = {reply.json()["source"]["id"] for reply in replies}
-        assert len(ids) == 1, (user, ids)
+        assert len(ids) == 1, (user, [(r.status_code, r.json()["source"]["id"]) for r in replies])
         assert sorted(reply.status_code for reply in replies) == [200, 200, 201], user
     assert len(cluster.stitch_sources()) == len(users)
 

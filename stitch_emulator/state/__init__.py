@@ -1,0 +1,1 @@
+"""The emulator's state and rules, plain Python without HTTP (moto's "backend" half)."""

@@ -1,0 +1,152 @@
+"""In a real browser: the callback page tells exactly the SaaS page that opened it, then closes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from tests.bridge.partner_stack import (
+    HUBSPOT,
+    HUBSPOT_FORM,
+    PartnerStack,
+    consent_at_provider,
+    partner_stack,
+)
+from tests.live import LiveServer, serve
+
+pytestmark = pytest.mark.browser
+
+OPENER_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
+<title>SaaS page</title><script src="/opener.js" defer></script></head>
+<body><button id="open" type="button">Connect</button><ol id="messages"></ol></body></html>"""
+
+# The SaaS page: opens the OAuth window on a click and writes down every message it receives.
+OPENER_JS = """"use strict";
+let popup = null;
+document.getElementById("open").addEventListener("click", () => {
+  const url = new URLSearchParams(window.location.search).get("url");
+  popup = window.open(url, "oauth", "popup,width=500,height=600");
+});
+window.addEventListener("message", (event) => {
+  const item = document.createElement("li");
+  item.textContent = JSON.stringify({
+    origin: event.origin, fromPopup: event.source === popup, data: event.data,
+  });
+  document.getElementById("messages").append(item);
+});
+"""
+
+
+def _opener_app() -> Starlette:
+    async def page(request: Request) -> Response:
+        return HTMLResponse(OPENER_HTML)
+
+    async def script(request: Request) -> Response:
+        return Response(OPENER_JS, media_type="text/javascript")
+
+    return Starlette(routes=[Route("/", page), Route("/opener.js", script)])
+
+
+@pytest.fixture
+def saas() -> Iterator[LiveServer]:
+    with serve(_opener_app()) as server:
+        yield server
+
+
+@pytest.fixture
+def stack(tmp_path: Path, saas: LiveServer) -> Iterator[PartnerStack]:
+    with partner_stack(tmp_path, allowed_origins=(saas.url,)) as stack:
+        yield stack
+
+
+def _oauth_url(stack: PartnerStack, saas: LiveServer) -> tuple[str, int]:
+    stack.create_tenant("acme")
+    token = stack.mint(end_user="alice", tenant="acme")
+    widget = httpx.Client(
+        base_url=stack.bridge_url,
+        headers={"Authorization": f"Bearer {token}", "Origin": saas.url},
+        timeout=30,
+    )
+    stack.clients.append(widget)
+    created = widget.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM})
+    assert created.status_code == 201, created.text
+    step = created.json()["next_step"]
+    started = widget.post("/v1/steps/start", json={"token": step["token"]})
+    return started.json()["oauth_url"], int(created.json()["source"]["id"])
+
+
+def _messages(page: Any) -> list[dict[str, Any]]:
+    return [json.loads(text) for text in page.locator("#messages li").all_text_contents()]
+
+
+@pytest.mark.parametrize(
+    ("decision", "outcome", "error"),
+    [("approve", "completed", None), ("deny", "failed", "access_denied")],
+)
+def test_the_callback_page_reports_to_its_opener_and_closes(
+    browser_context: Any,
+    stack: PartnerStack,
+    saas: LiveServer,
+    decision: str,
+    outcome: str,
+    error: str | None,
+) -> None:
+    oauth_url, source_id = _oauth_url(stack, saas)
+    page = browser_context.new_page()
+    page.goto(f"{saas.url}/?{httpx.QueryParams({'url': oauth_url})}")
+    with page.expect_popup() as opened:
+        page.locator("#open").click()
+    popup = opened.value
+    with popup.expect_event("close"):
+        popup.get_by_test_id(decision).click()
+    expect(page.locator("#messages li")).to_have_count(1)
+    [message] = _messages(page)
+    assert message == {
+        "origin": stack.bridge_url,
+        "fromPopup": True,
+        "data": {
+            "type": "stitch-bridge:oauth",
+            "outcome": outcome,
+            "source_id": source_id,
+            "error": error,
+        },
+    }
+    values = stack.source_values(source_id)
+    assert ("refresh_token" in values) is (outcome == "completed")
+
+
+def test_a_page_of_another_origin_hears_nothing(
+    browser_context: Any, stack: PartnerStack, saas: LiveServer
+) -> None:
+    oauth_url, _ = _oauth_url(stack, saas)
+    with serve(_opener_app()) as stranger:  # same page, another origin
+        page = browser_context.new_page()
+        page.goto(f"{stranger.url}/?{httpx.QueryParams({'url': oauth_url})}")
+        with page.expect_popup() as opened:
+            page.locator("#open").click()
+        popup = opened.value
+        # The browser drops a message whose target origin is not the opener's.
+        with popup.expect_event("close"):
+            popup.get_by_test_id("approve").click()
+        page.wait_for_timeout(300)
+        assert _messages(page) == []
+
+
+def test_the_code_leaves_the_popups_address_and_history(
+    browser_context: Any, stack: PartnerStack, saas: LiveServer
+) -> None:
+    oauth_url, _ = _oauth_url(stack, saas)
+    page = browser_context.new_page()
+    page.goto(consent_at_provider(oauth_url))  # the callback opened without an opener
+    expect(page.get_by_test_id("oauth-result")).to_have_attribute("data-outcome", "completed")
+    assert page.url == f"{stack.bridge_url}/v1/oauth/provider/callback"
