@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import oauth, ops, server, tenants, widget
+from bridge.api import events, oauth, ops, server, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
@@ -69,7 +69,14 @@ def create_app(
             yield {"services": services}
 
     app = Starlette(
-        routes=[*server.routes, *widget.routes, *tenants.routes, *oauth.routes, *ops.routes],
+        routes=[
+            *server.routes,
+            *widget.routes,
+            *events.routes,
+            *tenants.routes,
+            *oauth.routes,
+            *ops.routes,
+        ],
         middleware=[
             Middleware(RequestContext, metrics=metrics),
             Middleware(BodyLimit),

@@ -20,6 +20,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.clock import Clock
+from bridge.errors import BridgeError
 from bridge.metrics import Metrics
 from bridge.store.tables import EventRow
 
@@ -190,3 +191,58 @@ class Outbox:
                     extra={"event_id": event_id, "attempt": row.attempts + 1, "error": error},
                 )
             await session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))
+
+
+async def list_events(
+    db: async_sessionmaker[AsyncSession],
+    *,
+    limit: int,
+    starting_after: str | None,
+    type: str | None,
+    end_user_id: str | None,
+    tenant: str | None,
+    source_id: int | None,
+) -> tuple[list[dict[str, Any]], bool]:
+    """Events newest first, after the cursor; new events never shift an older page."""
+    query = select(EventRow).order_by(EventRow.seq.desc()).limit(limit + 1)
+    async with db() as session:
+        if starting_after is not None:
+            cursor = await session.scalar(select(EventRow.seq).where(EventRow.id == starting_after))
+            if cursor is None:
+                raise BridgeError(
+                    "invalid_request",
+                    "starting_after names no event",
+                    details={"fields": {"starting_after": "no such event"}},
+                )
+            query = query.where(EventRow.seq < cursor)
+        if type is not None:
+            query = query.where(EventRow.type == type)
+        if end_user_id is not None:
+            query = query.where(EventRow.end_user_id == end_user_id)
+        if tenant is not None:
+            query = query.where(EventRow.tenant == tenant)
+        if source_id is not None:
+            query = query.where(EventRow.source_id == source_id)
+        rows = (await session.execute(query)).scalars().all()
+    return [dict(row.body) for row in rows[:limit]], len(rows) > limit
+
+
+async def get_event(db: async_sessionmaker[AsyncSession], event_id: str) -> dict[str, Any]:
+    async with db() as session:
+        body = await session.scalar(select(EventRow.body).where(EventRow.id == event_id))
+    if body is None:
+        raise BridgeError("not_found", "no such event")
+    return dict(body)
+
+
+async def redeliver(outbox: Outbox, event_id: str) -> None:
+    """Queue the webhook again: the same event, the same id."""
+    async with outbox.db.begin() as session:
+        result = await session.execute(
+            update(EventRow)
+            .where(EventRow.id == event_id)
+            .values(delivered_at=None, next_attempt_at=outbox.clock.time(), locked_until=None)
+        )
+    if getattr(result, "rowcount", 0) != 1:
+        raise BridgeError("not_found", "no such event")
+    outbox.notify()

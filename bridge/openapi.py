@@ -106,6 +106,10 @@ SCHEMAS: dict[str, Any] = {
         },
         extra=False,
     ),
+    "Event": _obj(
+        ["id", "type", "created_at", "data"],
+        {"id": _STR, "type": _STR, "created_at": _TIME, "data": {"type": "object"}},
+    ),
     "Stream": _obj(
         ["stream_id", "tap_stream_id", "selected"],
         {
@@ -142,6 +146,7 @@ _AUTH_API: list[dict[str, list[str]]] = [{"apiKey": []}]
 _AUTH_SESSION: list[dict[str, list[str]]] = [{"connectSession": []}]
 _SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _END_USER = {"name": "end_user_id", "in": "path", "required": True, "schema": _STR}
+_EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": _STR}
 _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}
 _UPSTREAM = ("upstream_rate_limited", "upstream_unavailable")
 _SESSION_ERRORS = ("unauthorized", "session_expired", "origin_not_allowed")
@@ -374,6 +379,60 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                         extra=False,
                     )
                 ),
+            )
+        },
+        "/v1/events": {
+            "get": _op(
+                "Events the webhooks carry, newest first, cursor-paginated",
+                _AUTH_API,
+                {
+                    "200": _json(
+                        "a page of events",
+                        _obj(
+                            ["data", "has_more"],
+                            {
+                                "data": {"type": "array", "items": _ref("Event")},
+                                "has_more": {"type": "boolean"},
+                            },
+                        ),
+                    ),
+                    **_errors("unauthorized", "invalid_request"),
+                },
+                parameters=[
+                    {
+                        "name": "limit",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1, "maximum": 100},
+                    },
+                    {"name": "starting_after", "in": "query", "schema": _STR},
+                    {"name": "type", "in": "query", "schema": _STR},
+                    {"name": "end_user_id", "in": "query", "schema": _STR},
+                    _TENANT,
+                    {
+                        "name": "source_id",
+                        "in": "query",
+                        "schema": {"type": "integer", "minimum": 1},
+                    },
+                ],
+            )
+        },
+        "/v1/events/{event_id}": {
+            "get": _op(
+                "One event",
+                _AUTH_API,
+                {"200": _json("the event", _ref("Event")), **_errors("unauthorized", "not_found")},
+                parameters=[_EVENT_ID],
+            )
+        },
+        "/v1/events/{event_id}/redeliver": {
+            "post": _op(
+                "Send an event's webhook again, with the same id",
+                _AUTH_API,
+                {
+                    "202": _json("queued", _obj(["status"], {"status": _STR})),
+                    **_errors("unauthorized", "not_found"),
+                },
+                parameters=[_EVENT_ID],
             )
         },
         "/healthz": {
