@@ -6,6 +6,14 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
+    def observe_upstream(self, method: str, outcome: int | str, attempt: int, retry: bool) -> None:
+        label = f"{outcome // 100}xx" if isinstance(outcome, int) else outcome
+        self.upstream_calls.labels(method, label).inc()
+        if retry:
+            self.upstream_retries.labels(method).inc()
+        if not isinstance(outcome, int) or outcome >= 400:
+            self.upstream_errors.labels(label).inc()
+
     def __init__(self) -> None:
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
@@ -26,6 +34,18 @@ class Metrics:
         )
         self.sources_created = Counter(
             "bridge_sources_created", "Stitch sources created for end users", registry=self.registry
+        )
+        self.upstream_calls = Counter(
+            "bridge_upstream_calls",
+            "Attempts at calling Stitch, by method and outcome (status class or transport error)",
+            ["method", "outcome"],
+            registry=self.registry,
+        )
+        self.upstream_retries = Counter(
+            "bridge_upstream_retries",
+            "Attempts at calling Stitch that will be retried",
+            ["method"],
+            registry=self.registry,
         )
         self.upstream_errors = Counter(
             "bridge_upstream_errors",

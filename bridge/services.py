@@ -94,6 +94,7 @@ async def open_services(
     if run_migrations:
         await migrate(engine)
     db = async_sessionmaker(engine, expire_on_commit=False)
+    metrics = metrics or Metrics()
     stitch = StitchClient(
         settings.stitch_api_url,
         transport=transport,
@@ -101,8 +102,8 @@ async def open_services(
         user_agent=f"stitch-bridge/{__version__}",
         secrets=settings.secrets,
         budget=upstream_budget(settings, db),
+        observer=metrics.observe_upstream,
     )
-    metrics = metrics or Metrics()
     outbox = Outbox(
         db,
         clock,

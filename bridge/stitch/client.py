@@ -97,7 +97,9 @@ class StitchClient:
         random: Callable[[], float] = _random.random,
         wall_clock: Callable[[], float] = time.time,
         secrets: Iterable[str] = (),
+        observer: Callable[[str, int | str, int, bool], None] | None = None,
     ) -> None:
+        """`observer(method, outcome, attempt, will_retry)` hears of every attempt (metrics)."""
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("StitchClient base_url must be an http(s) URL")
         self.base_url = base_url.rstrip("/")
@@ -109,6 +111,7 @@ class StitchClient:
         self._clock = clock
         self._random = random
         self._wall_clock = wall_clock
+        self._observer = observer
         self._http = httpx.AsyncClient(
             base_url=self.base_url,
             transport=transport,
@@ -269,6 +272,8 @@ class StitchClient:
     ) -> None:
         # Method, path, outcome, attempt and time only: headers and bodies carry credentials.
         elapsed = self._clock() - since
+        if self._observer is not None:
+            self._observer(method, outcome, attempt, retry)
         if isinstance(outcome, int) and outcome < 300:
             level = logging.DEBUG
         elif isinstance(outcome, int) and outcome < 500 and outcome != 429:

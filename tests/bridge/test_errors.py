@@ -316,3 +316,53 @@ def test_a_hostile_request_id_is_replaced(stack: Stack, request_id: str) -> None
     )
     assert response.headers["x-request-id"] != request_id
     assert response.headers["x-request-id"].startswith("req_")
+
+
+def test_metrics_count_requests_per_route_and_upstream_retries(stack: Stack) -> None:
+    widget = stack.widget()
+    source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
+    stack.fault(method="GET", path="/v4/sources/*", status=503, count=1)
+    assert widget.get(f"/v1/sources/{source_id}").status_code == 200
+    text = httpx.get(f"{stack.bridge_url}/metrics").text
+    assert (
+        'bridge_http_requests_total{method="GET",route="/v1/sources/{source_id}",status="200"} 1.0'
+        in text
+    )
+    assert 'bridge_upstream_retries_total{method="GET"} 1.0' in text
+    assert 'bridge_upstream_calls_total{method="POST",outcome="2xx"}' in text
+    assert "bridge_outbox_backlog" in text
+    assert "bridge_http_request_seconds_bucket" in text
+
+
+def test_readiness_follows_the_database_and_health_does_not(stack: Stack) -> None:
+    assert httpx.get(f"{stack.bridge_url}/healthz").json() == {"status": "ok"}
+    assert httpx.get(f"{stack.bridge_url}/readyz").status_code == 200
+
+
+def test_docs_describe_every_route_with_its_errors(stack: Stack) -> None:
+    spec = httpx.get(f"{stack.bridge_url}/openapi.json").json()
+    app_paths = {
+        "/v1/connect-sessions",
+        "/v1/end-users/{end_user_id}/sources",
+        "/v1/receipts/verify",
+        "/v1/session",
+        "/v1/source-types",
+        "/v1/sources",
+        "/v1/sources/{source_id}",
+        "/v1/sources/{source_id}/streams",
+        "/v1/steps/start",
+        "/v1/steps/complete",
+        "/v1/events",
+    }
+    assert app_paths <= set(spec["paths"])
+    for path, operations in spec["paths"].items():
+        if path.startswith("/v1/"):
+            for method, operation in operations.items():
+                errors = [s for s in operation["responses"] if s.startswith(("4", "5"))]
+                assert errors, f"{method} {path} documents no error"
+    page = httpx.get(f"{stack.bridge_url}/docs")
+    assert page.status_code == 200 and "/v1/steps/complete" in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
+    assert page.headers["x-content-type-options"] == "nosniff"
+    assert page.headers["referrer-policy"] == "strict-origin-when-cross-origin"
