@@ -72,6 +72,13 @@ def _build_parser() -> argparse.ArgumentParser:
     )
     emulator.add_argument("--state-file", default=None, help="persist state to this JSON file")
     emulator.add_argument(
+        "--partner-redirect-uri",
+        action="append",
+        metavar="URI",
+        help="a redirect URI registered for partner OAuth (repeatable; "
+        "default $STITCH_EMULATOR_REDIRECT_URIS, comma-separated)",
+    )
+    emulator.add_argument(
         "--no-hints",
         action="store_true",
         help="omit current_step_hints from report cards (as today's API does)",

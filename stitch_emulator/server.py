@@ -26,8 +26,11 @@ CONTROLS = (
 
 
 def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
-    """The config the command line asks for; redirect URIs come from the environment."""
-    redirect_uris = os.environ.get("STITCH_EMULATOR_REDIRECT_URIS", "")
+    """The config the command line asks for; redirect URIs from `--partner-redirect-uri`
+    (repeatable) or else the environment."""
+    redirect_uris = ",".join(getattr(args, "partner_redirect_uri", None) or []) or os.environ.get(
+        "STITCH_EMULATOR_REDIRECT_URIS", ""
+    )
     return EmulatorConfig(
         token=args.token,
         partner_id=args.partner_id,

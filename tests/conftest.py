@@ -60,3 +60,10 @@ def browser_context(chromium: Any) -> Iterator[Any]:
         yield context
     finally:
         context.close()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Browser tests last: Playwright's sync API leaves an event loop marked running in this
+    thread, which would break every asyncio test that came after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

@@ -80,6 +80,9 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         self.controls.reset()
         self.jobs_rate_limit = jobs.JobsRateLimit()
         self._ensure_default_account()
+        provider = getattr(self, "provider", None)
+        if provider is not None:  # the fake OAuth provider's clients and scripted errors
+            provider.reset()
 
     @operation
     def configure(self, **changes: Any) -> EmulatorConfig:

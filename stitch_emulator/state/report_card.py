@@ -85,14 +85,18 @@ def _card(type_card: dict[str, Any], index: int, provided: Callable[[str], bool]
     }
 
 
+def _add_source_hint(type_name: str) -> dict[str, Any]:
+    return {
+        "api": {"method": "POST", "url": "/v4/sources"},
+        "js": {"function": "addSource", "options": {"type": type_name}},
+    }
+
+
 def render_type_card(type_card: dict[str, Any], *, hints: bool) -> dict[str, Any]:
     """A source type's report card as `GET /v4/source-types` returns it (§5.1)."""
     card = _card(type_card, step_index(type_card, lambda _: False), lambda _: False)
     if hints:
-        card["current_step_hints"] = {
-            "api": {"method": "POST", "url": "/v4/sources"},
-            "js": {"function": "addSource", "options": {"type": type_card["type"]}},
-        }
+        card["current_step_hints"] = _add_source_hint(type_card["type"])
     card["details"] = copy.deepcopy(type_card["details"])
     card["upgrade_available"] = copy.deepcopy(type_card.get("upgrade_available"))
     return card
@@ -105,10 +109,7 @@ def render_provisional_card(
     provided = provided_names.__contains__
     card = _card(type_card, step_index(type_card, provided), provided)
     if hints:
-        card["current_step_hints"] = {
-            "api": {"method": "POST", "url": "/v4/sources"},
-            "js": {"function": "addSource", "options": {"type": type_card["type"]}},
-        }
+        card["current_step_hints"] = _add_source_hint(type_card["type"])
     return card
 
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 import json
 import re
 from functools import cache
-from pathlib import Path
 from typing import Any
 
 import yaml
@@ -130,7 +129,3 @@ def assert_same_shape(
     elif isinstance(expected, list) and expected:
         for index, item in enumerate(actual):
             assert_same_shape(item, expected[0], f"{path}[{index}]", ignore)
-
-
-def docs_dir() -> Path:
-    return STITCH_DOCS_DATA

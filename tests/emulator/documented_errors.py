@@ -6,7 +6,7 @@ their resources into test cases and `check` asserts the documented status and bo
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -14,9 +14,10 @@ import pytest
 
 from stitch_emulator import EmulatorBackend
 
+from .conftest import AppClient
 from .docs_data import assert_same_body, error_entries
 
-Trigger = Callable[[httpx.AsyncClient, EmulatorBackend], Awaitable[list[httpx.Response]]]
+Trigger = Callable[[AppClient, EmulatorBackend], list[httpx.Response]]
 Triggers = dict[tuple[str, str], Trigger]
 # The v3 destinations API is not emulated (README); its entry is left out on purpose.
 NOT_EMULATED = {("destinations", "Missing or prohibited arguments", "3")}
@@ -52,16 +53,16 @@ def cases(resources: tuple[str, ...], triggers: Triggers) -> list[Any]:
     return found
 
 
-async def check(
+def check(
     triggers: Triggers,
-    api: httpx.AsyncClient,
+    stitch: AppClient,
     backend: EmulatorBackend,
     resource: str,
     key: str,
     entry: dict[str, Any],
 ) -> None:
     assert (resource, key) in triggers, f"no trigger for {resource}: {key}"
-    for answer in await triggers[(resource, key)](api, backend):
+    for answer in triggers[(resource, key)](stitch, backend):
         assert answer.status_code == entry["status"], (answer.request.url, answer.text)
         if entry["status"] == 404 or entry["body"] is None:
             continue  # the docs give prose, or nothing, for these bodies

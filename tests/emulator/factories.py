@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-import httpx
-
 from stitch_emulator import EmulatorBackend
+
+from .conftest import AppClient
 
 RECURLY = {
     "type": "platform.recurly",
@@ -62,8 +62,8 @@ def select(tap_stream_id: str, **stream_metadata: Any) -> dict[str, Any]:
     }
 
 
-async def create(api: httpx.AsyncClient, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await api.post("/v4/sources", json=body)
+def create(stitch: AppClient, body: dict[str, Any]) -> dict[str, Any]:
+    answer = stitch.post("/v4/sources", json=body)
     assert answer.status_code == 200, answer.text
     return answer.json()  # type: ignore[no-any-return]
 

@@ -10,6 +10,7 @@ import pytest
 
 from stitch_emulator import EmulatorBackend
 
+from .conftest import AppClient
 from .documented_errors import cases, check, registry
 from .factories import HUBSPOT, RECURLY, create, select
 
@@ -17,8 +18,8 @@ TRIGGERS, trigger = registry()
 RESOURCES = ("sources", "streams")
 
 
-async def _recurly_at_field_selection(api: httpx.AsyncClient, backend: EmulatorBackend) -> int:
-    source = await create(api, RECURLY)
+def _recurly_at_field_selection(stitch: AppClient, backend: EmulatorBackend) -> int:
+    source = create(stitch, RECURLY)
     backend.clock.advance(2)
     return int(source["id"])
 
@@ -27,108 +28,108 @@ async def _recurly_at_field_selection(api: httpx.AsyncClient, backend: EmulatorB
 
 
 @trigger("sources", "Invalid source `type`")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.post("/v4/sources", json={"type": "platform.nope", "display_name": "N"})]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    return [stitch.post("/v4/sources", json={"type": "platform.nope", "display_name": "N"})]
 
 
 @trigger("sources", "Source's `display_name` is already in use")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    await create(api, RECURLY)
-    return [await api.post("/v4/sources", json=RECURLY)]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    create(stitch, RECURLY)
+    return [stitch.post("/v4/sources", json=RECURLY)]
 
 
 @trigger("sources", "Prohibited arguments")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     return [
-        await api.post("/v4/sources", json={**RECURLY, "schedule": "daily"}),
-        await api.post("/v4/sources", json={"type": "", "display_name": "X"}),
-        await api.post("/v4/sources", json={"type": "platform.recurly", "display_name": ""}),
-        await api.post("/v4/sources", content=b"{not json"),
+        stitch.post("/v4/sources", json={**RECURLY, "schedule": "daily"}),
+        stitch.post("/v4/sources", json={"type": "", "display_name": "X"}),
+        stitch.post("/v4/sources", json={"type": "platform.recurly", "display_name": ""}),
+        stitch.post("/v4/sources", content=b"{not json"),
     ]
 
 
 @trigger("sources", "Invalid `name` property")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     return [
-        await api.post("/v4/sources", json={"type": "import_api", "display_name": "3M Sales"}),
-        await api.post("/v4/sources", json={"type": "import_api", "display_name": "x" * 50}),
+        stitch.post("/v4/sources", json={"type": "import_api", "display_name": "3M Sales"}),
+        stitch.post("/v4/sources", json={"type": "import_api", "display_name": "x" * 50}),
     ]
 
 
 @trigger("sources", "Non-unique name property")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    await create(api, RECURLY)
-    return [await api.post("/v4/sources", json={**RECURLY, "display_name": "RECURLY!!!"})]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    create(stitch, RECURLY)
+    return [stitch.post("/v4/sources", json={**RECURLY, "display_name": "RECURLY!!!"})]
 
 
 @trigger("sources", "Invalid name property")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.post("/v4/sources", json={"type": "import_api", "display_name": "####"})]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    return [stitch.post("/v4/sources", json={"type": "import_api", "display_name": "####"})]
 
 
 @trigger("sources", "Insufficient access to source type")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    return [await api.post("/v4/sources", json={"type": "platform.postgres", "display_name": "P"})]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    return [stitch.post("/v4/sources", json={"type": "platform.postgres", "display_name": "P"})]
 
 
 @trigger("sources", "Invalid `properties` data")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     bad = {"start_date": "2017-01-01 00:00:00", "frequency_in_minutes": ""}
-    created = await api.post("/v4/sources", json={**HUBSPOT, "properties": bad})
+    created = stitch.post("/v4/sources", json={**HUBSPOT, "properties": bad})
     assert created.json()["data"]["bad_properties"] == ["start_date", "frequency_in_minutes"]
-    source = await create(api, HUBSPOT)
-    updated = await api.put(f"/v4/sources/{source['id']}", json={"properties": {"start_date": ""}})
+    source = create(stitch, HUBSPOT)
+    updated = stitch.put(f"/v4/sources/{source['id']}", json={"properties": {"start_date": ""}})
     assert updated.json()["data"]["report_card"]["current_step_type"] == "oauth"
     return [created, updated]
 
 
 @trigger("sources", "Insufficient account access to cron scheduling feature")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     backend.configure(cron_scheduling=False)
     cron = {"cron_expression": "0 0 12 ? * MON-FRI *"}
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     return [
-        await api.post(
+        stitch.post(
             "/v4/sources",
             json={**HUBSPOT, "properties": {**HUBSPOT["properties"], **cron}},
         ),
-        await api.put(f"/v4/sources/{source['id']}", json={"properties": cron}),
+        stitch.put(f"/v4/sources/{source['id']}", json={"properties": cron}),
     ]
 
 
 @trigger("sources", "Cron expressions can't specify both a day-of-week and day-of-month")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     cron = {"cron_expression": "* * * * * *"}
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     return [
-        await api.post(
+        stitch.post(
             "/v4/sources",
             json={**HUBSPOT, "properties": {**HUBSPOT["properties"], **cron}},
         ),
-        await api.put(f"/v4/sources/{source['id']}", json={"properties": cron}),
+        stitch.put(f"/v4/sources/{source['id']}", json={"properties": cron}),
     ]
 
 
 @trigger("sources", "Prohibited arguments (PUT)")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    source = await create(api, RECURLY)
-    return [await api.put(f"/v4/sources/{source['id']}", json={"type": "platform.hubspot"})]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    source = create(stitch, RECURLY)
+    return [stitch.put(f"/v4/sources/{source['id']}", json={"type": "platform.hubspot"})]
 
 
 @trigger("sources", "Invalid display name")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    source = await create(api, RECURLY)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    source = create(stitch, RECURLY)
     return [
-        await api.put(f"/v4/sources/{source['id']}", json={"display_name": ""}),
-        await api.put(f"/v4/sources/{source['id']}", json={"display_name": "!!!"}),
+        stitch.put(f"/v4/sources/{source['id']}", json={"display_name": ""}),
+        stitch.put(f"/v4/sources/{source['id']}", json={"display_name": "!!!"}),
     ]
 
 
 @trigger("sources", "Invalid source ID")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
     return [
-        await api.put("/v4/sources/999999", json={"display_name": "X"}),
-        await api.delete("/v4/sources/999999"),
+        stitch.put("/v4/sources/999999", json={"display_name": "X"}),
+        stitch.delete("/v4/sources/999999"),
     ]
 
 
@@ -136,84 +137,84 @@ async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Resp
 
 
 @trigger("streams", "Invalid stream ID")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
     return [
-        await api.get(f"/v4/sources/{sid}/streams/1"),
-        await api.get(f"/v4/sources/{sid}/streams/abc"),
+        stitch.get(f"/v4/sources/{sid}/streams/1"),
+        stitch.get(f"/v4/sources/{sid}/streams/abc"),
     ]
 
 
 @trigger("streams", "Invalid source ID")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
-    stream_id = (await api.get(f"/v4/sources/{sid}/streams")).json()[0]["stream_id"]
-    return [await api.get(f"/v4/sources/999999/streams/{stream_id}")]
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
+    stream_id = stitch.get(f"/v4/sources/{sid}/streams").json()[0]["stream_id"]
+    return [stitch.get(f"/v4/sources/999999/streams/{stream_id}")]
 
 
 @trigger("streams", "Missing `tap_stream_id`")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
     body = {"streams": [{"metadata": [{"breadcrumb": [], "metadata": {"selected": True}}]}]}
-    return [await api.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
+    return [stitch.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
 
 
 @trigger("streams", "Invalid `tap_stream_id`")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
-    before_discovery = await create(api, {**RECURLY, "display_name": "Recurly 2"})
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
+    before_discovery = create(stitch, {**RECURLY, "display_name": "Recurly 2"})
     return [
-        await api.put(f"/v4/sources/{sid}/streams/metadata", json=select("nope")),
-        await api.put(
+        stitch.put(f"/v4/sources/{sid}/streams/metadata", json=select("nope")),
+        stitch.put(
             f"/v4/sources/{before_discovery['id']}/streams/metadata", json=select("accounts")
         ),
     ]
 
 
 @trigger("streams", "Request body includes read-only properties")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
     body = select("accounts", **{"forced-replication-method": "FULL_TABLE"})
-    return [await api.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
+    return [stitch.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
 
 
 @trigger("streams", "Request body includes unsupported fields")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
     body = select("accounts")
     body["streams"][0]["metadata"].append(
         {"breadcrumb": ["properties", "hosted_login_token"], "metadata": {"selected": True}}
     )
-    return [await api.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
+    return [stitch.put(f"/v4/sources/{sid}/streams/metadata", json=body)]
 
 
 @trigger("streams", "Request body is missing `streams`, `breadcrumb`, and/or `metadata` properties")
-async def _(api: httpx.AsyncClient, backend: EmulatorBackend) -> list[httpx.Response]:
-    sid = await _recurly_at_field_selection(api, backend)
+def _(stitch: AppClient, backend: EmulatorBackend) -> list[httpx.Response]:
+    sid = _recurly_at_field_selection(stitch, backend)
     url = f"/v4/sources/{sid}/streams/metadata"
     return [
-        await api.put(url, json={}),
-        await api.put(url, json={"streams": [{"tap_stream_id": "accounts"}]}),
-        await api.put(url, json={"streams": [{"tap_stream_id": "accounts", "metadata": [{}]}]}),
+        stitch.put(url, json={}),
+        stitch.put(url, json={"streams": [{"tap_stream_id": "accounts"}]}),
+        stitch.put(url, json={"streams": [{"tap_stream_id": "accounts", "metadata": [{}]}]}),
     ]
 
 
 @pytest.mark.parametrize(("resource", "key", "entry"), cases(RESOURCES, TRIGGERS))
-async def test_documented_error(
-    api: httpx.AsyncClient, backend: EmulatorBackend, resource: str, key: str, entry: dict[str, Any]
+def test_documented_error(
+    stitch: AppClient, backend: EmulatorBackend, resource: str, key: str, entry: dict[str, Any]
 ) -> None:
-    await check(TRIGGERS, api, backend, resource, key, entry)
+    check(TRIGGERS, stitch, backend, resource, key, entry)
 
 
 def test_every_trigger_answers_a_documented_error() -> None:
     assert set(TRIGGERS) == {(p.values[0], p.values[1]) for p in cases(RESOURCES, TRIGGERS)}
 
 
-async def test_missing_or_invalid_token_is_401_with_the_inferred_body(
-    http: httpx.AsyncClient,
+def test_missing_or_invalid_token_is_401_with_the_inferred_body(
+    anonymous: AppClient,
 ) -> None:
     for headers in ({}, {"Authorization": "Bearer ac_wrong"}, {"Authorization": "Basic x"}):
-        answer = await http.get("/v4/sources", headers=headers)
+        answer = anonymous.get("/v4/sources", headers=headers)
         assert answer.status_code == 401
         assert answer.json() == {
             "error": "Unauthorized",
@@ -230,25 +231,23 @@ async def test_missing_or_invalid_token_is_401_with_the_inferred_body(
         ("GET", "/v4/sources/abc"),
     ],
 )
-async def test_unknown_routes_and_methods_are_404_not_found(
-    api: httpx.AsyncClient, method: str, path: str
+def test_unknown_routes_and_methods_are_404_not_found(
+    stitch: AppClient, method: str, path: str
 ) -> None:
-    answer = await api.request(method, path)
+    answer = stitch.request(method, path)
     assert answer.status_code == 404
     assert answer.json()["error"] == "NotFound" and "message" in answer.json()["data"]
 
 
-async def test_get_of_an_unknown_source_is_404(api: httpx.AsyncClient) -> None:
-    answer = await api.get("/v4/sources/999999")
+def test_get_of_an_unknown_source_is_404(stitch: AppClient) -> None:
+    answer = stitch.get("/v4/sources/999999")
     assert answer.status_code == 404
     assert answer.json() == {"error": "NotFound", "data": {"message": "source not found (999999)"}}
 
 
-async def test_not_fully_configured_sources_cannot_sync(
-    api: httpx.AsyncClient, account_id: int
-) -> None:
-    source = await create(api, RECURLY)
-    answer = await api.post(f"/v4/sources/{source['id']}/sync")
+def test_not_fully_configured_sources_cannot_sync(stitch: AppClient, account_id: int) -> None:
+    source = create(stitch, RECURLY)
+    answer = stitch.post(f"/v4/sources/{source['id']}/sync")
     assert answer.status_code == 400
     assert answer.json() == {
         "error": {

@@ -6,11 +6,11 @@ import json
 import re
 from typing import Any
 
-import httpx
 import pytest
 
 from stitch_emulator import EmulatorBackend
 
+from .conftest import AppClient
 from .docs_data import assert_same_shape, load, reference_json_blocks
 from .factories import HUBSPOT, IMPORT_API, PG_DESTINATION, POSTGRES, RECURLY, create, select
 
@@ -33,19 +33,19 @@ def yaml_json(relative: str, *keys: str) -> Any:
         ("### 11.4", "import_api"),
     ],
 )
-async def test_source_type_is_the_documented_report_card(
-    api: httpx.AsyncClient, backend: EmulatorBackend, heading: str, type_name: str
+def test_source_type_is_the_documented_report_card(
+    stitch: AppClient, backend: EmulatorBackend, heading: str, type_name: str
 ) -> None:
     backend.configure(current_step_hints=False)
-    answer = await api.get(f"/v4/source-types/{type_name}")
+    answer = stitch.get(f"/v4/source-types/{type_name}")
     assert answer.status_code == 200
     assert answer.json() == reference_json_blocks(heading)[0]
 
 
-async def test_source_type_list_has_every_seeded_type_with_the_legacy_hint(
-    api: httpx.AsyncClient,
+def test_source_type_list_has_every_seeded_type_with_the_legacy_hint(
+    stitch: AppClient,
 ) -> None:
-    cards = (await api.get("/v4/source-types")).json()
+    cards = stitch.get("/v4/source-types").json()
     assert {c["type"] for c in cards} == {
         "platform.hubspot",
         "platform.recurly",
@@ -58,14 +58,14 @@ async def test_source_type_list_has_every_seeded_type_with_the_legacy_hint(
         "api": {"method": "POST", "url": "/v4/sources"},
         "js": {"function": "addSource", "options": {"type": "platform.hubspot"}},
     }
-    assert (await api.get("/v4/source-types/platform.nope")).status_code == 404
+    assert stitch.get("/v4/source-types/platform.nope").status_code == 404
 
 
-async def test_recurly_create_response_matches_the_guide(
-    api: httpx.AsyncClient, backend: EmulatorBackend
+def test_recurly_create_response_matches_the_guide(
+    stitch: AppClient, backend: EmulatorBackend
 ) -> None:
     backend.configure(check_delay=0)
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     # Seed 001 shows the create response after the check finished (§5.2).
     assert source["properties"] == {
         "frequency_in_minutes": "60",
@@ -128,16 +128,14 @@ async def test_recurly_create_response_matches_the_guide(
     assert re.match(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$", source["created_at"])
 
 
-async def test_fully_configured_recurly_matches_the_guide(
-    api: httpx.AsyncClient, backend: EmulatorBackend
+def test_fully_configured_recurly_matches_the_guide(
+    stitch: AppClient, backend: EmulatorBackend
 ) -> None:
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     backend.clock.advance(2)
-    selected = await api.put(
-        f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts")
-    )
+    selected = stitch.put(f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts"))
     assert selected.json() == {"status": 200}
-    found = (await api.get(f"/v4/sources/{source['id']}")).json()
+    found = stitch.get(f"/v4/sources/{source['id']}").json()
     documented_schedule = {
         "type": "interval",
         "unit": "minute",
@@ -154,9 +152,9 @@ async def test_fully_configured_recurly_matches_the_guide(
     )
 
 
-async def test_import_api_source_matches_the_documented_full_object(api: httpx.AsyncClient) -> None:
+def test_import_api_source_matches_the_documented_full_object(stitch: AppClient) -> None:
     documented = yaml_json("code-examples/sources.yml", "import-api", "full-object")
-    source = await create(api, IMPORT_API)
+    source = create(stitch, IMPORT_API)
     assert_same_shape(source, documented)
     for key in (
         "properties",
@@ -172,8 +170,8 @@ async def test_import_api_source_matches_the_documented_full_object(api: httpx.A
         assert source[key] == documented[key], key
 
 
-async def test_hubspot_create_carries_the_2018_hint(api: httpx.AsyncClient) -> None:
-    source = await create(api, HUBSPOT)
+def test_hubspot_create_carries_the_2018_hint(stitch: AppClient) -> None:
+    source = create(stitch, HUBSPOT)
     assert source["check_job_name"] is None
     card = source["report_card"]
     assert (card["current_step"], card["current_step_type"]) == (2, "oauth")
@@ -189,19 +187,19 @@ async def test_hubspot_create_carries_the_2018_hint(api: httpx.AsyncClient) -> N
 
 
 @pytest.mark.parametrize("state", ["in-progress", "successful", "failed"])
-async def test_connection_check_matches_the_documented_states(
-    api: httpx.AsyncClient, backend: EmulatorBackend, state: str
+def test_connection_check_matches_the_documented_states(
+    stitch: AppClient, backend: EmulatorBackend, state: str
 ) -> None:
     documented = yaml_json("code-examples/connection-checks.yml", state)
     if state == "failed":
         message = documented["discovery_error_message"]
-        await api.post(
+        stitch.post(
             "/_emulator/checks", json={"outcome": "failure", "discovery_error_message": message}
         )
-    source = await create(api, POSTGRES)
+    source = create(stitch, POSTGRES)
     if state != "in-progress":
         backend.clock.advance(2)
-    check = (await api.get(f"/v4/sources/{source['id']}/last-connection-check")).json()
+    check = stitch.get(f"/v4/sources/{source['id']}/last-connection-check").json()
     assert_same_shape(check, documented)
     for key in (
         "mode",
@@ -223,21 +221,21 @@ async def test_connection_check_matches_the_documented_states(
     )
 
 
-async def test_no_check_yet_is_404(api: httpx.AsyncClient) -> None:
-    source = await create(api, HUBSPOT)
-    assert (await api.get(f"/v4/sources/{source['id']}/last-connection-check")).status_code == 404
+def test_no_check_yet_is_404(stitch: AppClient) -> None:
+    source = create(stitch, HUBSPOT)
+    assert stitch.get(f"/v4/sources/{source['id']}/last-connection-check").status_code == 404
 
 
-async def test_saas_streams_have_the_documented_shape(
-    api: httpx.AsyncClient, backend: EmulatorBackend
+def test_saas_streams_have_the_documented_shape(
+    stitch: AppClient, backend: EmulatorBackend
 ) -> None:
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     backend.clock.advance(2)
-    streams = (await api.get(f"/v4/sources/{source['id']}/streams")).json()
+    streams = stitch.get(f"/v4/sources/{source['id']}/streams").json()
     documented = yaml_json("code-examples/streams.yml", "saas-stream")
     for stream in streams:
         assert_same_shape(stream, documented)
-    schema = (await api.get(f"/v4/sources/{source['id']}/streams/{streams[0]['stream_id']}")).json()
+    schema = stitch.get(f"/v4/sources/{source['id']}/streams/{streams[0]['stream_id']}").json()
     documented_schema = yaml_json("code-examples/streams.yml", "saas-stream-schema")
     assert set(schema) == set(documented_schema)
     assert isinstance(json.loads(schema["schema"]), dict)
@@ -252,19 +250,17 @@ async def test_saas_streams_have_the_documented_shape(
     assert all(set(m) == {"breadcrumb", "metadata"} for m in schema["metadata"])
 
 
-async def test_database_stream_is_the_documented_one(
-    api: httpx.AsyncClient, backend: EmulatorBackend
-) -> None:
-    source = await create(api, POSTGRES)
+def test_database_stream_is_the_documented_one(stitch: AppClient, backend: EmulatorBackend) -> None:
+    source = create(stitch, POSTGRES)
     backend.clock.advance(2)
-    streams = (await api.get(f"/v4/sources/{source['id']}/streams")).json()
+    streams = stitch.get(f"/v4/sources/{source['id']}/streams").json()
     documented = yaml_json("code-examples/streams.yml", "database-stream")
     orders = next(s for s in streams if s["tap_stream_id"] == documented["tap_stream_id"])
     assert {k: v for k, v in orders.items() if k != "stream_id"} == {
         k: v for k, v in documented.items() if k != "stream_id"
     }
     customers = next(s for s in streams if s["stream_name"] == "customers")
-    schema = (await api.get(f"/v4/sources/{source['id']}/streams/{customers['stream_id']}")).json()
+    schema = stitch.get(f"/v4/sources/{source['id']}/streams/{customers['stream_id']}").json()
     fields = {m["breadcrumb"][1]: m["metadata"] for m in schema["metadata"] if m["breadcrumb"]}
     # The database example of stream-schema-object.md.
     assert fields["age"] == {
@@ -289,68 +285,68 @@ async def test_database_stream_is_the_documented_one(
     }
 
 
-async def test_documented_metadata_request_bodies_are_accepted(
-    api: httpx.AsyncClient, backend: EmulatorBackend
+def test_documented_metadata_request_bodies_are_accepted(
+    stitch: AppClient, backend: EmulatorBackend
 ) -> None:
-    database = await create(api, POSTGRES)
-    saas = await create(api, RECURLY)
+    database = create(stitch, POSTGRES)
+    saas = create(stitch, RECURLY)
     backend.clock.advance(2)
     body = yaml_json("code-examples/streams.yml", "request-bodies", "database")
-    answer = await api.put(f"/v4/sources/{database['id']}/streams/metadata", json=body)
+    answer = stitch.put(f"/v4/sources/{database['id']}/streams/metadata", json=body)
     assert answer.status_code == 200 and answer.json() == {"status": 200}
     # The SaaS examples name Shopify's custom_collections; Recurly's accounts plays its part.
     text = load("code-examples/field-metadata.yml")["request-bodies"]["saas-field"]
     body = json.loads(text.replace("custom_collections", "accounts"))
-    answer = await api.put(f"/v4/sources/{saas['id']}/streams/metadata", json=body)
+    answer = stitch.put(f"/v4/sources/{saas['id']}/streams/metadata", json=body)
     assert answer.json() == {"status": 200}
-    found = (await api.get(f"/v4/sources/{database['id']}")).json()
+    found = stitch.get(f"/v4/sources/{database['id']}").json()
     assert found["report_card"]["current_step_type"] == "fully_configured"
 
 
-async def test_sync_answers_as_documented(api: httpx.AsyncClient, backend: EmulatorBackend) -> None:
-    source = await create(api, RECURLY)
+def test_sync_answers_as_documented(stitch: AppClient, backend: EmulatorBackend) -> None:
+    source = create(stitch, RECURLY)
     backend.clock.advance(2)
-    await api.put(f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts"))
-    started = (await api.post(f"/v4/sources/{source['id']}/sync")).json()
+    stitch.put(f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts"))
+    started = stitch.post(f"/v4/sources/{source['id']}/sync").json()
     assert set(started) == {"job_name"}
     assert re.match(
         JOB_NAME.format(client=source["stitch_client_id"], source=source["id"], mode="sync"),
         started["job_name"],
     )
-    stopped = await api.delete(f"/v4/sources/{source['id']}/sync")
+    stopped = stitch.delete(f"/v4/sources/{source['id']}/sync")
     assert stopped.status_code == 200 and stopped.json() == {"status": 200}
-    assert (await api.delete(f"/v4/sources/{source['id']}/sync")).json() == {"status": 200}
+    assert stitch.delete(f"/v4/sources/{source['id']}/sync").json() == {"status": 200}
 
 
-async def test_extractions_and_loads_have_the_documented_objects(
-    api: httpx.AsyncClient, backend: EmulatorBackend
+def test_extractions_and_loads_have_the_documented_objects(
+    stitch: AppClient, backend: EmulatorBackend
 ) -> None:
-    source = await create(api, RECURLY)
+    source = create(stitch, RECURLY)
     backend.clock.advance(2)
-    await api.put(f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts"))
-    await api.post(f"/v4/sources/{source['id']}/sync")
+    stitch.put(f"/v4/sources/{source['id']}/streams/metadata", json=select("accounts"))
+    stitch.post(f"/v4/sources/{source['id']}/sync")
     backend.clock.advance(30)
     client = source["stitch_client_id"]
-    extractions = (await api.get(f"/v4/{client}/extractions")).json()
+    extractions = stitch.get(f"/v4/{client}/extractions").json()
     assert set(extractions) == {"data", "page", "total", "links"} and extractions["links"] == {}
     assert_same_shape(extractions["data"][0], reference_json_blocks("### 4.11")[0])
     assert extractions["data"][0]["source_type"] == "tap-recurly"
-    loads = (await api.get(f"/v4/{client}/loads")).json()
+    loads = stitch.get(f"/v4/{client}/loads").json()
     assert_same_shape(loads["data"][0], reference_json_blocks("### 4.12")[0])
     assert (loads["data"][0]["source_name"], loads["data"][0]["stream_name"]) == (
         "recurly",
         "accounts",
     )
-    logs = await api.get(f"/v4/{client}/extractions/{extractions['data'][0]['job_name']}")
+    logs = stitch.get(f"/v4/{client}/extractions/{extractions['data'][0]['job_name']}")
     assert logs.status_code == 302
-    assert (await api.get(logs.headers["location"])).text.startswith(
+    assert stitch.get(logs.headers["location"]).text.startswith(
         extractions["data"][0]["start_time"]
     )
 
 
-async def test_destination_matches_the_documented_object(api: httpx.AsyncClient) -> None:
+def test_destination_matches_the_documented_object(stitch: AppClient) -> None:
     documented = reference_json_blocks("### 4.13")[0]
-    created = (await api.post("/v4/destinations", json=PG_DESTINATION)).json()
+    created = stitch.post("/v4/destinations", json=PG_DESTINATION).json()
     assert_same_shape(created, documented, ignore=("properties",))
     assert "password" not in created["properties"]
     assert created["properties"]["ssl"] == "false" and created["properties"]["port"] == "5432"
@@ -358,38 +354,38 @@ async def test_destination_matches_the_documented_object(api: httpx.AsyncClient)
         created["report_card"]["current_step"],
         created["report_card"]["current_step_type"],
     ) == (2, "fully_configured")
-    listed = (await api.get("/v4/destinations")).json()
+    listed = stitch.get("/v4/destinations").json()
     assert [d["id"] for d in listed] == [created["id"]]
-    assert (await api.get("/v4/destinations", params={"destination_id": "1"})).json() == []
+    assert stitch.get("/v4/destinations", params={"destination_id": "1"}).json() == []
     updated = (
-        await api.put(f"/v4/destinations/{created['id']}", json={"properties": {"port": "5433"}})
+        stitch.put(f"/v4/destinations/{created['id']}", json={"properties": {"port": "5433"}})
     ).json()
     assert updated["check_job_name"] is None and updated["properties"]["port"] == "5433"
 
 
-async def test_destination_type_matches_the_documented_card(api: httpx.AsyncClient) -> None:
+def test_destination_type_matches_the_documented_card(stitch: AppClient) -> None:
     fragment = load("code-examples/destination-report-cards.yml")["postgres"]
     documented = json.loads("{" + fragment + "}")
-    card = (await api.get("/v4/destination-types/postgres")).json()
+    card = stitch.get("/v4/destination-types/postgres").json()
     assert card["details"] == documented["details"]
     for ours, theirs in zip(card["steps"], documented["steps"], strict=True):
         assert ours["type"] == theirs["type"]
         for mine, doc in zip(ours["properties"], theirs["properties"], strict=True):
             assert {k: mine[k] for k in doc} == doc
-    assert [c["type"] for c in (await api.get("/v4/destination-types")).json()] == ["postgres"]
+    assert [c["type"] for c in stitch.get("/v4/destination-types").json()] == ["postgres"]
 
 
-async def test_create_account_returns_a_token_and_the_account_id(api: httpx.AsyncClient) -> None:
+def test_create_account_returns_a_token_and_the_account_id(stitch: AppClient) -> None:
     from .test_errors_accounts_jobs_destinations import OWNER
 
-    answer = await api.post("/v3/accounts", json={k: v for k, v in OWNER.items() if k != "region"})
+    answer = stitch.post("/v3/accounts", json={k: v for k, v in OWNER.items() if k != "region"})
     body = answer.json()
     assert set(body) == {"access_token", "stitch_account_id"}
     assert body["access_token"].startswith("ac_") and isinstance(body["stitch_account_id"], int)
-    own = await api.get("/v4/sources", headers={"Authorization": f"Bearer {body['access_token']}"})
+    own = stitch.get("/v4/sources", headers={"Authorization": f"Bearer {body['access_token']}"})
     assert own.status_code == 200 and own.json() == []
 
 
-async def test_ephemeral_session_returns_a_token(api: httpx.AsyncClient) -> None:
-    answer = await api.post("/v3/sessions/ephemeral")
+def test_ephemeral_session_returns_a_token(stitch: AppClient) -> None:
+    answer = stitch.post("/v3/sessions/ephemeral")
     assert answer.status_code == 200 and set(answer.json()) == {"ephemeral_token"}

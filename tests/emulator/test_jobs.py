@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from stitch_emulator import EmulatorBackend
 from stitch_emulator.state.errors import ApiError
 
+from .conftest import AppClient
 from .factories import IMPORT_API, RECURLY, fully_configured
 
 
@@ -100,15 +100,13 @@ def test_jobs_endpoints_refuse_another_client_id(backend: EmulatorBackend, accou
     assert raised.value.status == 401
 
 
-async def test_page_parameter_over_http(
-    api: httpx.AsyncClient, backend: EmulatorBackend, account_id: int
+def test_page_parameter_over_http(
+    stitch: AppClient, backend: EmulatorBackend, account_id: int
 ) -> None:
     for index in range(101):
         source = backend.create_source(account_id, {**IMPORT_API, "display_name": f"I{index}"})
         backend.start_replication_job(account_id, source["id"])
     backend.clock.advance(30)
-    page = (await api.get(f"/v4/{account_id}/extractions", params={"page": 2})).json()
+    page = stitch.get(f"/v4/{account_id}/extractions", params={"page": 2}).json()
     assert len(page["data"]) == 1 and page["page"] == 2
-    assert (await api.get(f"/v4/{account_id}/extractions", params={"page": "x"})).json()[
-        "page"
-    ] == 1
+    assert stitch.get(f"/v4/{account_id}/extractions", params={"page": "x"}).json()["page"] == 1

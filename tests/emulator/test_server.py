@@ -147,20 +147,17 @@ def test_redirect_uris_come_from_the_environment(monkeypatch: pytest.MonkeyPatch
     assert str(config.token).startswith("ac_") and str(config.partner_secret).startswith("oc_")
 
 
-async def test_state_file_is_saved_after_changes_and_loaded_at_start(tmp_path: Path) -> None:
+def test_state_file_is_saved_after_changes_and_loaded_at_start(tmp_path: Path) -> None:
     from stitch_emulator import Clock, EmulatorConfig, create_app
 
+    from .conftest import app_client
     from .factories import HUBSPOT
 
     config = EmulatorConfig(token="ac_saved", state_file=str(tmp_path / "state" / "emulator.json"))
     app = create_app(config, clock=Clock.frozen_at())
-    headers = {"Authorization": "Bearer ac_saved"}
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://e.test", headers=headers
-    ) as client:
-        created = (await client.post("/v4/sources", json=HUBSPOT)).json()
-        ephemeral = (await client.post("/v3/sessions/ephemeral")).json()["ephemeral_token"]
+    with app_client(app, {"Authorization": "Bearer ac_saved"}) as client:
+        created = client.post("/v4/sources", json=HUBSPOT).json()
+        ephemeral = client.post("/v3/sessions/ephemeral").json()["ephemeral_token"]
     assert Path(str(config.state_file)).exists()
 
     reloaded = create_app(

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from stitch_emulator import EmulatorBackend
 
+from .conftest import AppClient
 
-async def test_ephemeral_token_is_exchanged_once_for_a_session_token(
-    api: httpx.AsyncClient, backend: EmulatorBackend, account_id: int
+
+def test_ephemeral_token_is_exchanged_once_for_a_session_token(
+    stitch: AppClient, backend: EmulatorBackend, account_id: int
 ) -> None:
-    ephemeral = (await api.post("/v3/sessions/ephemeral")).json()["ephemeral_token"]
+    ephemeral = stitch.post("/v3/sessions/ephemeral").json()["ephemeral_token"]
     session = backend.exchange_ephemeral_token(ephemeral)
     assert session != ephemeral
     account = backend.account_for_token(session)
@@ -20,15 +21,15 @@ async def test_ephemeral_token_is_exchanged_once_for_a_session_token(
         backend.exchange_ephemeral_token(ephemeral)
 
 
-async def test_session_tokens_authenticate_the_public_api(
-    http: httpx.AsyncClient, backend: EmulatorBackend, account_id: int
+def test_session_tokens_authenticate_the_public_api(
+    anonymous: AppClient, backend: EmulatorBackend, account_id: int
 ) -> None:
     session = backend.exchange_ephemeral_token(backend.create_ephemeral_token(account_id))
     headers = {"Authorization": f"Bearer {session}"}
-    assert (await http.get("/v4/sources", headers=headers)).status_code == 200
-    assert (await http.post("/v3/sessions/ephemeral", headers=headers)).status_code == 200
+    assert anonymous.get("/v4/sources", headers=headers).status_code == 200
+    assert anonymous.post("/v3/sessions/ephemeral", headers=headers).status_code == 200
     backend.clock.advance(12 * 3600)
-    assert (await http.get("/v4/sources", headers=headers)).status_code == 401
+    assert anonymous.get("/v4/sources", headers=headers).status_code == 401
 
 
 def test_ephemeral_tokens_expire_after_an_hour(backend: EmulatorBackend, account_id: int) -> None:
@@ -43,9 +44,9 @@ def test_ephemeral_tokens_expire_after_an_hour(backend: EmulatorBackend, account
         backend.exchange_ephemeral_token("never-issued")
 
 
-async def test_ephemeral_tokens_are_not_access_tokens(
-    http: httpx.AsyncClient, backend: EmulatorBackend, account_id: int
+def test_ephemeral_tokens_are_not_access_tokens(
+    anonymous: AppClient, backend: EmulatorBackend, account_id: int
 ) -> None:
     ephemeral = backend.create_ephemeral_token(account_id)
-    answer = await http.get("/v4/sources", headers={"Authorization": f"Bearer {ephemeral}"})
+    answer = anonymous.get("/v4/sources", headers={"Authorization": f"Bearer {ephemeral}"})
     assert answer.status_code == 401
