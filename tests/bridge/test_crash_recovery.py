@@ -3,11 +3,7 @@ nothing is orphaned, and every event still reaches the webhook receiver."""
 
 from __future__ import annotations
 
-import os
-import signal
 import sqlite3
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,49 +19,12 @@ from starlette.routing import Route
 
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
-from tests.bridge.conftest import API_KEY, APP_ORIGIN, SECRET_KEY, STITCH_TOKEN
+from tests.bridge.conftest import API_KEY, APP_ORIGIN, STITCH_TOKEN
+from tests.bridge.processes import Bridge, bridge_env
 from tests.live import free_port, serve
 
 USERS = [f"crash-user-{n}" for n in range(6)]
 pytestmark = pytest.mark.slow
-
-
-class Bridge:
-    """`stitch-bridge serve` in its own process, so it can really be killed."""
-
-    def __init__(self, env: dict[str, str], port: int, cwd: Path) -> None:
-        self.env, self.port, self.cwd = env, port, cwd
-        self.url = f"http://127.0.0.1:{port}"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.log = cwd / "bridge.log"
-
-    def start(self) -> None:
-        with open(self.log, "ab") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "bridge", "serve", "--port", str(self.port)],
-                env=self.env,
-                cwd=self.cwd,
-                stdout=log,
-                stderr=log,
-            )
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(f"{self.url}/readyz", timeout=1).status_code == 200:
-                    return
-            except httpx.TransportError:
-                time.sleep(0.1)
-        raise AssertionError("the bridge did not become ready")
-
-    def kill(self) -> None:
-        assert self.process is not None
-        self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
-
-    def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            self.process.wait(timeout=20)
 
 
 @pytest.fixture
@@ -88,20 +47,13 @@ def test_a_killed_bridge_leaves_exactly_one_source_per_end_user_and_loses_no_eve
     with serve(emulator_app) as emulator:
         port = free_port()
         database = tmp_path / "bridge.db"
-        env = {
-            **{k: v for k, v in os.environ.items() if not k.startswith(("BRIDGE_", "STITCH_"))},
-            "STITCH_ACCESS_TOKEN": STITCH_TOKEN,
-            "STITCH_API_URL": emulator.url,
-            "STITCH_APP_URL": emulator.url,
-            "BRIDGE_API_KEYS": API_KEY,
-            "BRIDGE_SECRET_KEYS": SECRET_KEY,
-            "BRIDGE_ALLOWED_ORIGINS": APP_ORIGIN,
-            "BRIDGE_DATABASE_URL": f"sqlite+aiosqlite:///{database}",
-            "BRIDGE_PUBLIC_URL": f"http://127.0.0.1:{port}",
-            "BRIDGE_WEBHOOK_URL": hook_url,
-            "BRIDGE_WEBHOOK_SECRET": "whsec_" + "c" * 30,
-            "BRIDGE_LOG_FORMAT": "json",
-        }
+        env = bridge_env(
+            emulator.url,
+            port,
+            database,
+            BRIDGE_WEBHOOK_URL=hook_url,
+            BRIDGE_WEBHOOK_SECRET="whsec_" + "c" * 30,
+        )
         bridge = Bridge(env, port, tmp_path)
         bridge.start()
         try:
