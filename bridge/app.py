@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import events, oauth, ops, server, tenants, widget
+from bridge.api import events, links, oauth, ops, server, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
@@ -73,6 +73,7 @@ def create_app(
             *server.routes,
             *widget.routes,
             *events.routes,
+            *links.routes,
             *tenants.routes,
             *oauth.routes,
             *ops.routes,

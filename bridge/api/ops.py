@@ -94,4 +94,7 @@ routes = [
     Route("/docs", docs, methods=["GET"]),
     _static("docs.css", "text/css"),
     _static("widget.js", "text/javascript"),
+    _static("widget.css", "text/css"),
+    _static("hosted.js", "text/javascript"),
+    _static("hosted.css", "text/css"),
 ]

@@ -9,6 +9,7 @@ from sqlalchemy import Connection, event, inspect, select
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store.budget import UpstreamBudgetRow
+from bridge.store.link_tables import ConnectLink, ResumePoint
 from bridge.store.tables import (
     Base,
     ConnectSessionRow,
@@ -39,10 +40,16 @@ def _v3(connection: Connection) -> None:
     Base.metadata.create_all(connection, tables=tables)
 
 
+def _v4(connection: Connection) -> None:
+    tables = [Base.metadata.tables[t.__tablename__] for t in (ConnectLink, ResumePoint)]
+    Base.metadata.create_all(connection, tables=tables)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
     (3, "tenants (encrypted Stitch tokens), OAuth attempts", _v3),
+    (4, "hosted connect links, redirect-mode resume points", _v4),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -1,0 +1,202 @@
+"""Hosted connect links: the API that makes them and the pages a link opens on any device."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from bridge import links
+from bridge.api.common import (
+    MAX_ID,
+    Fields,
+    json_object,
+    json_response,
+    require_api_key,
+    services_of,
+)
+from bridge.clock import iso
+from bridge.errors import BridgeError
+from bridge.store.queries import get_source
+from bridge.urls import origin_of, safe_return_url
+
+CLAIM_COOKIE = "stitch_bridge_link"
+UNAVAILABLE = {
+    "in_use": (409, "This link is being used in another browser."),
+    "used": (410, "This link has already been used."),
+    "expired": (410, "This link has expired or does not exist."),
+}
+
+
+async def create_connect_link(request: Request) -> Response:
+    require_api_key(request)
+    services = services_of(request)
+    body = await json_object(request)
+    fields = Fields(
+        body, ("end_user", "tenant", "source_types", "source_id", "return_url", "expires_in")
+    )
+    end_user: dict[str, Any] = {}
+    raw_user = body.get("end_user")
+    if not isinstance(raw_user, dict):
+        fields.problems["end_user"] = "required: an object with an `id`"
+    else:
+        user = Fields(raw_user, ("id", "name", "email"))
+        end_user = {
+            "id": user.text("id", required=True, max_length=MAX_ID),
+            "name": user.text("name", max_length=300),
+            "email": user.text("email", max_length=320),
+        }
+        fields.problems.update({f"end_user.{k}": v for k, v in user.problems.items()})
+    tenant = fields.text("tenant", max_length=MAX_ID)
+    source_types = fields.string_list("source_types")
+    source_id = fields.integer("source_id", minimum=1, maximum=2**63 - 1)
+    return_url = fields.text("return_url", max_length=2048)
+    expires_in = fields.integer("expires_in", minimum=60, maximum=links.MAX_EXPIRES_IN)
+    if return_url is not None and not safe_return_url(
+        return_url, services.settings.allowed_origins
+    ):
+        fields.problems["return_url"] = "must be an http(s) URL on one of BRIDGE_ALLOWED_ORIGINS"
+    if services.settings.partner_mode and tenant is None and "tenant" not in fields.problems:
+        fields.problems["tenant"] = "required in partner mode"
+    if fields.problems:
+        # A bad return_url is the one problem the contract answers with a plain 400.
+        status = 400 if set(fields.problems) == {"return_url"} else 422
+        raise BridgeError(
+            "invalid_request",
+            "some fields are not valid",
+            status=status,
+            details={"fields": fields.problems},
+        )
+    if source_id is not None:
+        async with services.db() as session:
+            row = await get_source(session, source_id)
+        if (
+            row is None
+            or row.deleted_at is not None
+            or row.end_user_id != end_user["id"]
+            or row.tenant != (tenant or "")
+        ):
+            raise BridgeError(
+                "source_not_found", f"end user {end_user['id']!r} has no source {source_id}"
+            )
+    link = await links.create_link(
+        services,
+        end_user=end_user,
+        tenant=tenant,
+        source_types=source_types,
+        source_id=source_id,
+        return_url=return_url,
+        expires_in=expires_in or links.DEFAULT_EXPIRES_IN,
+    )
+    return json_response(
+        {"id": link.id, "url": link.url, "expires_at": iso(link.expires_at)}, status=201
+    )
+
+
+def _page_csp(request: Request) -> str:
+    settings = services_of(request).settings
+    stitch = " ".join(
+        filter(None, {origin_of(settings.stitch_js_url), origin_of(settings.stitch_app_url)})
+    )
+    return (
+        f"default-src 'none'; script-src 'self' {stitch}; style-src 'self'; img-src 'self' data:; "
+        f"connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+
+
+def _page(title: str, body: str, request: Request, status: int = 200) -> Response:
+    document = (
+        '<!doctype html><html lang="en"><head><meta charset="utf-8">'
+        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+        f"<title>{html.escape(title)}</title>"
+        '<link rel="stylesheet" href="/hosted.css"></head>'
+        f'<body><main class="hosted">{body}</main></body></html>'
+    )
+    return HTMLResponse(
+        document,
+        status_code=status,
+        headers={
+            "Content-Security-Policy": _page_csp(request),
+            "Cache-Control": "no-store",
+            # The widget may open Stitch.js or OAuth popups and must keep its handle on them.
+            "Cross-Origin-Opener-Policy": "unsafe-none",
+        },
+    )
+
+
+async def open_connect_link(request: Request) -> Response:
+    services = services_of(request)
+    secret = request.path_params["secret"]
+    visit = await links.open_link(services, secret, request.cookies.get(CLAIM_COOKIE))
+    if visit.link is None:
+        reason = visit.reason or "expired"
+        status, text = UNAVAILABLE[reason]
+        body = (
+            f'<section data-testid="link-unavailable" data-reason="{reason}">'
+            f"<h1>Link unavailable</h1><p>{html.escape(text)}</p>"
+            "<p>Ask whoever sent it for a new link.</p></section>"
+        )
+        return _page("Link unavailable", body, request, status)
+    base = f"/connect/{secret}"
+    body = (
+        f'<section class="card" data-testid="hosted-link" data-link-path="{html.escape(base)}"'
+        f' data-bridge-url="{html.escape(services.settings.public_url)}"'
+        f' data-source-id="{visit.link.source_id or ""}">'
+        "<h1>Connect your data</h1>"
+        '<p class="lede">Choose a source to connect. You can close this page once it says done.</p>'
+        '<div class="types" data-testid="link-types"></div>'
+        '<p class="status" data-testid="link-status" role="status"></p>'
+        "</section>"
+        '<script src="/widget.js"></script><script src="/hosted.js"></script>'
+    )
+    response = _page("Connect your data", body, request)
+    if visit.claim is not None:
+        response.set_cookie(
+            CLAIM_COOKIE,
+            visit.claim,
+            max_age=max(1, int(visit.link.expires_at - services.clock.time())),
+            path=base,
+            httponly=True,
+            secure=services.settings.public_url.startswith("https://"),
+            samesite="strict",
+        )
+    return response
+
+
+def _same_origin(request: Request) -> None:
+    origin = request.headers.get("origin")
+    if origin is not None and origin != origin_of(services_of(request).settings.public_url):
+        raise BridgeError("origin_not_allowed", "this origin may not use the link")
+
+
+async def link_session(request: Request) -> Response:
+    _same_origin(request)
+    services = services_of(request)
+    link = await links.owned_link(
+        services, request.path_params["secret"], request.cookies.get(CLAIM_COOKIE)
+    )
+    return json_response(links.link_session(services, link), headers={"Cache-Control": "no-store"})
+
+
+async def link_complete(request: Request) -> Response:
+    _same_origin(request)
+    services = services_of(request)
+    link = await links.owned_link(
+        services, request.path_params["secret"], request.cookies.get(CLAIM_COOKIE)
+    )
+    fields = Fields(await json_object(request), ("receipt",))
+    receipt = fields.text("receipt", required=True, max_length=4096)
+    fields.check()
+    redirect = await links.complete_link(services, link, receipt)
+    return json_response({"redirect_url": redirect})
+
+
+routes = [
+    Route("/v1/connect-links", create_connect_link, methods=["POST"]),
+    Route("/connect/{secret}", open_connect_link, methods=["GET"]),
+    Route("/connect/{secret}/session", link_session, methods=["POST"]),
+    Route("/connect/{secret}/complete", link_complete, methods=["POST"]),
+]
