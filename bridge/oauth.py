@@ -151,6 +151,7 @@ async def _finish_partner(
             partner_secret=settings.stitch_partner_secret,
             code=code,
             redirect_uri=attempt.redirect_uri,
+            code_verifier=code_verifier(services, attempt),
         )
     except StitchError as exc:
         log.warning(

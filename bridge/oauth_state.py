@@ -20,7 +20,7 @@ from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.tenant_tables import OAuthAttempt
 from bridge.tenants import secret_box
-from bridge.tokens import OAUTH_STATE_SALT, TokenError, _Purpose
+from bridge.tokens import OAUTH_STATE_SALT, Purpose, TokenError
 
 STATE_TTL = 600  # seconds from redirect to callback, consent screen included
 RETENTION = 86_400  # finished attempts are kept a day: `steps/complete` reads their outcome
@@ -36,8 +36,8 @@ class OAuthFailure(Exception):
         self.attempt = attempt
 
 
-def _states(settings: Settings) -> _Purpose:
-    return _Purpose(settings.secret_keys, OAUTH_STATE_SALT)
+def _states(settings: Settings) -> Purpose:
+    return Purpose(settings.secret_keys, OAUTH_STATE_SALT)
 
 
 def tenant_tag(tenant: str) -> str:

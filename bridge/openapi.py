@@ -110,6 +110,14 @@ SCHEMAS: dict[str, Any] = {
         ["id", "type", "created_at", "data"],
         {"id": _STR, "type": _STR, "created_at": _TIME, "data": {"type": "object"}},
     ),
+    "Tenant": _obj(
+        ["id", "stitch_account_id", "status"],
+        {
+            "id": _STR,
+            "stitch_account_id": {"type": ["integer", "null"]},
+            "status": {"type": "string", "enum": ["pending", "connected", "unlinked"]},
+        },
+    ),
     "Stream": _obj(
         ["stream_id", "tap_stream_id", "selected"],
         {
@@ -147,6 +155,7 @@ _AUTH_SESSION: list[dict[str, list[str]]] = [{"connectSession": []}]
 _SOURCE_ID = {"name": "source_id", "in": "path", "required": True, "schema": {"type": "integer"}}
 _END_USER = {"name": "end_user_id", "in": "path", "required": True, "schema": _STR}
 _EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": _STR}
+_TENANT_ID = {"name": "tenant_id", "in": "path", "required": True, "schema": _STR}
 _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}
 _UPSTREAM = ("upstream_rate_limited", "upstream_unavailable")
 _SESSION_ERRORS = ("unauthorized", "session_expired", "origin_not_allowed")
@@ -172,7 +181,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                             {"id": _STR, "token": _STR, "expires_at": _TIME},
                         ),
                     ),
-                    **_errors("unauthorized", "source_not_found", *_BODY_ERRORS),
+                    **_errors("unauthorized", "source_not_found", "tenant_not_found", *_BODY_ERRORS),
                 },
                 requestBody=_body(
                     _obj(
@@ -434,6 +443,106 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                 },
                 parameters=[_EVENT_ID],
             )
+        },
+        "/v1/connect-links": {
+            "post": _op(
+                "Make a hosted connect link to send an end user (e-mail, support ticket)",
+                _AUTH_API,
+                {
+                    "201": _json(
+                        "the link",
+                        _obj(
+                            ["id", "url", "expires_at"],
+                            {"id": _STR, "url": _STR, "expires_at": _TIME},
+                        ),
+                    ),
+                    **_errors("unauthorized", "source_not_found", *_BODY_ERRORS),
+                },
+                requestBody=_body(
+                    _obj(
+                        ["end_user"],
+                        {
+                            "end_user": _ref("EndUser"),
+                            "tenant": _STR,
+                            "source_types": {"type": "array", "items": _STR},
+                            "source_id": {"type": "integer", "minimum": 1},
+                            "return_url": {"type": "string", "format": "uri"},
+                            "expires_in": {"type": "integer", "minimum": 60, "maximum": 2592000},
+                        },
+                        extra=False,
+                    )
+                ),
+            )
+        },
+        "/v1/tenants": {
+            "post": _op(
+                "Partner mode: create a tenant and its own Stitch client account (or one to link)",
+                _AUTH_API,
+                {
+                    "201": _json("the tenant", _ref("Tenant")),
+                    **_errors(
+                        "unauthorized", "not_found", "tenant_exists", *_BODY_ERRORS, *_UPSTREAM
+                    ),
+                },
+                requestBody=_body(
+                    _obj(
+                        ["id"],
+                        {
+                            "id": _STR,
+                            "email": _STR,
+                            "first_name": _STR,
+                            "last_name": _STR,
+                            "company": _STR,
+                            "region": _STR,
+                            "link": {"type": "boolean"},
+                        },
+                    )
+                ),
+            )
+        },
+        "/v1/tenants/{tenant_id}": {
+            "get": _op(
+                "Partner mode: a tenant and whether its Stitch account is connected",
+                _AUTH_API,
+                {
+                    "200": _json("the tenant", _ref("Tenant")),
+                    **_errors("unauthorized", "not_found", "tenant_not_found"),
+                },
+                parameters=[_TENANT_ID],
+            )
+        },
+        "/v1/tenants/{tenant_id}/authorize-url": {
+            "post": _op(
+                "Partner mode: a Stitch OAuth URL that links the tenant's existing Stitch account",
+                _AUTH_API,
+                {
+                    "200": _json(
+                        "the URL to send the tenant's admin to", _obj(["url"], {"url": _STR})
+                    ),
+                    **_errors("unauthorized", "not_found", "tenant_not_found", *_UPSTREAM),
+                },
+                parameters=[_TENANT_ID],
+            )
+        },
+        "/v1/oauth/stitch/callback": {
+            "get": {
+                "summary": "Partner OAuth redirect target (Stitch sends the tenant's admin here)",
+                "security": [],
+                "responses": {
+                    "200": {"description": "an HTML result page"},
+                    "400": {"description": "an HTML error page"},
+                },
+            }
+        },
+        "/v1/oauth/provider/callback": {
+            "get": {
+                "summary": "White-label OAuth redirect target (the provider sends the end user here)",
+                "security": [],
+                "responses": {
+                    "200": {"description": "an HTML page that reports to the widget and closes"},
+                    "400": {"description": "an HTML error page"},
+                },
+            }
         },
         "/healthz": {
             "get": {

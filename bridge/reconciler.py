@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import select
 
 from bridge.creation import reconcile_intent
+from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.sources import observe, record_event
 from bridge.steps import source_status
@@ -57,7 +58,7 @@ class Reconciler:
         for intent in stale:
             try:
                 await reconcile_intent(services, intent)
-            except StitchError as error:
+            except (StitchError, BridgeError) as error:
                 log.warning("could not reconcile a creation yet", extra={"error": repr(error)})
         async with services.db() as session:
             rows = (
@@ -71,7 +72,7 @@ class Reconciler:
         for tenant, owned in by_tenant.items():
             try:
                 await self._refresh(tenant, owned)
-            except StitchError as error:
+            except (StitchError, BridgeError) as error:  # one tenant's trouble is not everyone's
                 log.warning("could not refresh sources", extra={"error": repr(error)})
 
     async def _refresh(self, tenant: str, rows: list[SourceRow]) -> None:

@@ -63,7 +63,7 @@ class TokenError(Exception):
         self.reason = reason  # "invalid" or "expired"
 
 
-class _Purpose:
+class Purpose:
     def __init__(self, secret_keys: tuple[str, ...], salt: str) -> None:
         # Newest first in the settings; itsdangerous wants newest last.
         self._serializer = URLSafeSerializer(list(reversed(secret_keys)), salt=salt)
@@ -106,9 +106,9 @@ class Tokens:
 
     def __init__(self, secret_keys: tuple[str, ...], clock: Clock) -> None:
         self._clock = clock
-        self._session = _Purpose(secret_keys, SESSION_SALT)
-        self._step = _Purpose(secret_keys, STEP_SALT)
-        self._receipt = _Purpose(secret_keys, RECEIPT_SALT)
+        self._session = Purpose(secret_keys, SESSION_SALT)
+        self._step = Purpose(secret_keys, STEP_SALT)
+        self._receipt = Purpose(secret_keys, RECEIPT_SALT)
 
     # connect sessions -------------------------------------------------------------------------
     def mint_session(self, session: ConnectSession) -> str:

@@ -20,6 +20,7 @@ from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
 from bridge.sources import delete_end_user_source, end_user_sources
 from bridge.store.queries import get_source
+from bridge.tenants import require_connected_tenant
 from bridge.tokens import ConnectSession
 
 
@@ -59,6 +60,8 @@ async def create_connect_session(request: Request) -> Response:
             or row.tenant != (tenant or "")
         ):
             raise BridgeError("source_not_found", f"end user {user_id!r} has no source {source_id}")
+    if services.settings.partner_mode:
+        await require_connected_tenant(services, tenant)
     expires_at = services.clock.time() + (ttl or services.settings.session_ttl)
     cs = ConnectSession(
         id=new_id("cs", 12),

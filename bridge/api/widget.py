@@ -159,7 +159,8 @@ async def post_step_start(request: Request) -> Response:
     fields = Fields(await json_object(request), ("token",))
     token = fields.text("token", required=True, max_length=4096)
     fields.check()
-    return json_response(await start_step(services_of(request), cs, token))
+    origin = request.headers.get("origin")  # where an OAuth popup reports back to
+    return json_response(await start_step(services_of(request), cs, token, origin=origin))
 
 
 async def post_step_complete(request: Request) -> Response:

@@ -313,11 +313,13 @@
         return;
       }
       if (!err) {
+        this._forgetAttempt(flow);
         this._hide();
         flow.resolve(result);
         return;
       }
       if (err instanceof CancelledError) {
+        this._forgetAttempt(flow);
         this._hide();
         this._emit("cancelled", { source_id: flow.sourceId, message: err.message });
       } else {
@@ -330,7 +332,9 @@
     }
 
     async _connectFlow(flow) {
-      await this._ensureSession(flow.sessionFor);
+      const info = await this._ensureSession(flow.sessionFor);
+      flow.attempt = `stitch-bridge:attempt:${this._bridgeOrigin}:${info.end_user_id}:${flow.type}`;
+      flow.key = this._attemptKey(flow.attempt, flow.key);
       flow.typeInfo = await this._typeInfo(flow, flow.type);
       let created;
       if (!flow.popup && this._driverHint === "native") {
@@ -366,7 +370,10 @@
       } catch (err) {
         // Refused means nothing was made: the next try is a new attempt. Unknown outcomes
         // (network, 5xx) keep the key, so that a retry finds the source if it was made.
-        if (err instanceof SourceError && err.status >= 400 && err.status < 500) flow.key = randomId();
+        if (err instanceof SourceError && err.status >= 400 && err.status < 500) {
+          this._forgetAttempt(flow);
+          flow.key = this._attemptKey(flow.attempt, randomId());
+        }
         throw err;
       }
       flow.sourceId = answer.source.id;
@@ -887,9 +894,11 @@
         actions.append(retry);
         scope.listen(retry, "click", () => {
           if (this._flow || this._destroyed) return;
+          // Same kind, same session scope: a connect flow resumed through a session scoped to
+          // its source would turn into a re-authorization of that source.
           const again = this._newFlow({
             kind: blocked.kind, type: blocked.type, sourceId: blocked.sourceId,
-            sessionFor: blocked.sourceId ? String(blocked.sourceId) : "", key: blocked.key,
+            sessionFor: blocked.sessionFor, key: blocked.key,
           });
           again.wantPopup = true;
           again.typeInfo = blocked.typeInfo;
@@ -915,6 +924,25 @@
       this._viewScope.close();
       this._root.replaceChildren();
       this._root.hidden = true;
+    }
+
+    /* One Idempotency-Key per connect attempt, shared by this browser's tabs: the same person
+       connecting the same type in two tabs at once makes one source, not two. The key lives
+       until the attempt connects or is cancelled (or for an hour). */
+    _attemptKey(name, fallback) {
+      try {
+        const saved = JSON.parse(window.localStorage.getItem(name) || "null");
+        if (saved && typeof saved.key === "string" && saved.until > Date.now()) return saved.key;
+        window.localStorage.setItem(name, JSON.stringify({ key: fallback, until: Date.now() + 3600 * 1000 }));
+      } catch (_) { /* storage off: the key is this tab's alone */ }
+      return fallback;
+    }
+
+    _forgetAttempt(flow) {
+      try {
+        const saved = flow.attempt && JSON.parse(window.localStorage.getItem(flow.attempt) || "null");
+        if (saved && saved.key === flow.key) window.localStorage.removeItem(flow.attempt);
+      } catch (_) { /* nothing stored */ }
     }
 
     /* Which driver the bridge uses decides whether a click must open a popup. The session may

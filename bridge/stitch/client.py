@@ -174,6 +174,7 @@ class StitchClient:
         partner_secret: str,
         code: str,
         redirect_uri: str | None = None,
+        code_verifier: str | None = None,
     ) -> tuple[str, int]:
         """POST /oauth/token (§2.4): a single-use code → (access_token, stitch account id)."""
         form = {
@@ -184,12 +185,14 @@ class StitchClient:
         }
         if redirect_uri is not None:
             form["redirect_uri"] = redirect_uri
+        if code_verifier is not None:  # PKCE; Stitch documents none, so it may ignore it
+            form["code_verifier"] = code_verifier
         body = await self.call(
             "POST",
             "/oauth/token",
             key=budget_key("partner", partner_id),
             form_body=form,
-            secrets=(partner_secret, code),
+            secrets=tuple(s for s in (partner_secret, code, code_verifier) if s),
         )
         return parse_access_grant(body)
 

@@ -14,7 +14,6 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
-import pytest
 
 from bridge import Settings, create_app
 from bridge.clock import ManualClock
@@ -124,6 +123,7 @@ def partner_settings(emulator_url: str, port: int, database: Path, **overrides: 
 @contextlib.contextmanager
 def bridge_running(stack: PartnerStack, settings: Settings) -> Iterator[PartnerStack]:
     """(Re)start the bridge of `stack` with `settings`, same port and database."""
+    assert settings.public_url == stack.bridge_url
     with serve(create_app(settings, clock=stack.clock), port=stack.bridge_port) as server:
         stack.settings = settings
         stack.server = server
@@ -131,7 +131,10 @@ def bridge_running(stack: PartnerStack, settings: Settings) -> Iterator[PartnerS
 
 
 @contextlib.contextmanager
-def partner_stack(tmp_path: Path, **overrides: Any) -> Iterator[PartnerStack]:
+def partner_stack(
+    tmp_path: Path, *, start_bridge: bool = True, **overrides: Any
+) -> Iterator[PartnerStack]:
+    """The stack; with `start_bridge=False` the caller runs the bridge with `bridge_running`."""
     port = free_port()
     public = f"http://127.0.0.1:{port}"
     config = EmulatorConfig(
@@ -165,17 +168,14 @@ def partner_stack(tmp_path: Path, **overrides: Any) -> Iterator[PartnerStack]:
             bridge_port=port,
         )
         try:
-            with bridge_running(stack, settings):
+            if start_bridge:
+                with bridge_running(stack, settings):
+                    yield stack
+            else:
                 yield stack
         finally:
             for client in stack.clients:
                 client.close()
-
-
-@pytest.fixture
-def partner(tmp_path: Path) -> Iterator[PartnerStack]:
-    with partner_stack(tmp_path) as stack:
-        yield stack
 
 
 # -- what a person does in the browser, done with httpx --------------------------------------

@@ -1,15 +1,22 @@
-"""In a real browser: the callback page tells exactly the SaaS page that opened it, then closes."""
+"""In a real browser: the callback page tells exactly the SaaS page that opened it, then closes.
+
+Playwright runs in a thread of its own here: a sync Playwright session in the main thread would
+leave an event loop running there, which the async tests collected after these would trip on.
+"""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+import os
+import shutil
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -22,9 +29,11 @@ from tests.bridge.partner_stack import (
     consent_at_provider,
     partner_stack,
 )
+from tests.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.live import LiveServer, serve
 
 pytestmark = pytest.mark.browser
+T = TypeVar("T")
 
 OPENER_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>SaaS page</title><script src="/opener.js" defer></script></head>
@@ -55,6 +64,31 @@ def _opener_app() -> Starlette:
         return Response(OPENER_JS, media_type="text/javascript")
 
     return Starlette(routes=[Route("/", page), Route("/opener.js", script)])
+
+
+def _in_browser(work: Callable[[Any], T]) -> T:
+    """Run `work(context)` with a fresh headless Chromium context, in a thread of its own."""
+
+    def run() -> T:
+        with sync_playwright() as playwright:
+            browser = playwright.chromium.launch(
+                executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS
+            )
+            try:
+                return work(browser.new_context())
+            finally:
+                browser.close()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(run).result(timeout=120)
+
+
+@pytest.fixture(autouse=True)
+def _needs_chromium() -> None:
+    if not (Path(CHROMIUM).exists() or shutil.which(CHROMIUM)):
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"Chromium is required in CI but {CHROMIUM} is missing")
+        pytest.skip(f"browser tests need Chromium at {CHROMIUM}")
 
 
 @pytest.fixture
@@ -94,23 +128,22 @@ def _messages(page: Any) -> list[dict[str, Any]]:
     [("approve", "completed", None), ("deny", "failed", "access_denied")],
 )
 def test_the_callback_page_reports_to_its_opener_and_closes(
-    browser_context: Any,
-    stack: PartnerStack,
-    saas: LiveServer,
-    decision: str,
-    outcome: str,
-    error: str | None,
+    stack: PartnerStack, saas: LiveServer, decision: str, outcome: str, error: str | None
 ) -> None:
     oauth_url, source_id = _oauth_url(stack, saas)
-    page = browser_context.new_page()
-    page.goto(f"{saas.url}/?{httpx.QueryParams({'url': oauth_url})}")
-    with page.expect_popup() as opened:
-        page.locator("#open").click()
-    popup = opened.value
-    with popup.expect_event("close"):
-        popup.get_by_test_id(decision).click()
-    expect(page.locator("#messages li")).to_have_count(1)
-    [message] = _messages(page)
+
+    def work(context: Any) -> list[dict[str, Any]]:
+        page = context.new_page()
+        page.goto(f"{saas.url}/?{httpx.QueryParams({'url': oauth_url})}")
+        with page.expect_popup() as opened:
+            page.locator("#open").click()
+        popup = opened.value
+        with popup.expect_event("close"):
+            popup.get_by_test_id(decision).click()
+        expect(page.locator("#messages li")).to_have_count(1)
+        return _messages(page)
+
+    [message] = _in_browser(work)
     assert message == {
         "origin": stack.bridge_url,
         "fromPopup": True,
@@ -125,12 +158,11 @@ def test_the_callback_page_reports_to_its_opener_and_closes(
     assert ("refresh_token" in values) is (outcome == "completed")
 
 
-def test_a_page_of_another_origin_hears_nothing(
-    browser_context: Any, stack: PartnerStack, saas: LiveServer
-) -> None:
+def test_a_page_of_another_origin_hears_nothing(stack: PartnerStack, saas: LiveServer) -> None:
     oauth_url, _ = _oauth_url(stack, saas)
-    with serve(_opener_app()) as stranger:  # same page, another origin
-        page = browser_context.new_page()
+
+    def work(context: Any) -> list[dict[str, Any]]:
+        page = context.new_page()
         page.goto(f"{stranger.url}/?{httpx.QueryParams({'url': oauth_url})}")
         with page.expect_popup() as opened:
             page.locator("#open").click()
@@ -139,14 +171,21 @@ def test_a_page_of_another_origin_hears_nothing(
         with popup.expect_event("close"):
             popup.get_by_test_id("approve").click()
         page.wait_for_timeout(300)
-        assert _messages(page) == []
+        return _messages(page)
+
+    with serve(_opener_app()) as stranger:  # the same page, on another origin
+        assert _in_browser(work) == []
 
 
-def test_the_code_leaves_the_popups_address_and_history(
-    browser_context: Any, stack: PartnerStack, saas: LiveServer
-) -> None:
+def test_the_code_leaves_the_popups_address(stack: PartnerStack, saas: LiveServer) -> None:
     oauth_url, _ = _oauth_url(stack, saas)
-    page = browser_context.new_page()
-    page.goto(consent_at_provider(oauth_url))  # the callback opened without an opener
-    expect(page.get_by_test_id("oauth-result")).to_have_attribute("data-outcome", "completed")
-    assert page.url == f"{stack.bridge_url}/v1/oauth/provider/callback"
+    callback = consent_at_provider(oauth_url)
+
+    def work(context: Any) -> str:
+        page = context.new_page()
+        page.goto(callback)  # opened without an opener: it stays, and says so
+        expect(page.get_by_test_id("oauth-result")).to_have_attribute("data-outcome", "completed")
+        url: str = page.url
+        return url
+
+    assert _in_browser(work) == f"{stack.bridge_url}/v1/oauth/provider/callback"

@@ -3,19 +3,27 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.bridge.partner_stack import (  # noqa: F401
+from tests.bridge.partner_stack import (
     HUBSPOT,
     HUBSPOT_FORM,
     PartnerStack,
     consent_at_provider,
     page_data,
-    partner,
+    partner_stack,
 )
+
+
+@pytest.fixture
+def partner(tmp_path: Path) -> Iterator[PartnerStack]:
+    with partner_stack(tmp_path) as stack:
+        yield stack
 
 
 def _events(stack: PartnerStack, type: str) -> list[int]:

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.bridge.conftest import RECURLY_PROPERTIES
-from tests.bridge.partner_stack import PartnerStack, partner  # noqa: F401
+from tests.bridge.partner_stack import PartnerStack, partner_stack
+
+
+@pytest.fixture
+def partner(tmp_path: Path) -> Iterator[PartnerStack]:
+    with partner_stack(tmp_path) as stack:
+        yield stack
 
 
 def _upstream_sources(stack: PartnerStack, token: str) -> list[int]:

@@ -4,25 +4,36 @@ from __future__ import annotations
 
 import base64
 import json
+import sqlite3
+from collections.abc import Iterator
+from pathlib import Path
 
 import httpx
+import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import URLSafeSerializer
 
+from bridge.crypto import SecretBox
 from bridge.oauth_state import tenant_tag
 from bridge.tokens import OAUTH_STATE_SALT
 from tests.bridge.conftest import SECRET_KEY
-from tests.bridge.partner_stack import (  # noqa: F401
+from tests.bridge.partner_stack import (
     PARTNER_ID,
     PartnerStack,
     consent_at_stitch,
     page_data,
-    partner,
+    partner_stack,
     query_of,
     with_query,
 )
 
 DEFAULT_OWNER = "owner@emulator.stitch.invalid"  # the emulator's existing account
+
+
+@pytest.fixture
+def partner(tmp_path: Path) -> Iterator[PartnerStack]:
+    with partner_stack(tmp_path) as stack:
+        yield stack
 
 
 def _authorize_url(stack: PartnerStack, tenant: str, **prefill: str) -> str:
@@ -193,10 +204,6 @@ def test_an_expired_code_is_refused_by_stitch(partner: PartnerStack) -> None:
 def test_the_pkce_challenge_matches_the_verifier_kept_for_the_state(
     partner: PartnerStack,
 ) -> None:
-    import sqlite3
-
-    from bridge.crypto import SecretBox
-
     _linkable(partner, "acme")
     url = _authorize_url(partner, "acme")
     with sqlite3.connect(partner.database) as db:

@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import sqlite3
 import threading
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.bridge.conftest import API_KEY, Stack
-from tests.bridge.partner_stack import OWNER, PARTNER_SECRET, PartnerStack, partner  # noqa: F401
+from tests.bridge.partner_stack import OWNER, PARTNER_SECRET, PartnerStack, partner_stack
+
+
+@pytest.fixture
+def partner(tmp_path: Path) -> Iterator[PartnerStack]:
+    with partner_stack(tmp_path) as stack:
+        yield stack
 
 
 def _accounts_with(stack: PartnerStack, email: str) -> list[dict[str, Any]]:
