@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.catalogue import display_name_for
 from bridge.clock import new_id
@@ -99,6 +100,11 @@ async def create_source(
                 continue  # it was deleted in Stitch meanwhile: create a new one
         try:
             intent = await _begin(services, cs, key, source_type, name)
+        except _Unfinished as unfinished:
+            resumed = await _resume(services, cs, unfinished.row, display_name, properties)
+            if resumed is not None:
+                return resumed
+            continue
         except IntegrityError:
             # Another request of this end user is creating this type right now: join it.
             if time.monotonic() > deadline:
@@ -137,6 +143,7 @@ async def _begin(
             if getattr(result, "rowcount", 0) != 1:
                 raise IntegrityError("intent busy", None, Exception("not failed"))
             await session.refresh(existing)
+            await _refuse_if_unfinished(session, cs, source_type)
             return existing
         intent = CreationIntent(
             id=new_id("ci", 16),
@@ -154,7 +161,25 @@ async def _begin(
             lease_until=now + LEASE_SECONDS,
         )
         session.add(intent)
+        await session.flush()
+        await _refuse_if_unfinished(session, cs, source_type)
     return intent
+
+
+class _Unfinished(Exception):
+    def __init__(self, row: SourceRow) -> None:
+        super().__init__(row.id)
+        self.row = row
+
+
+async def _refuse_if_unfinished(
+    session: AsyncSession, cs: ConnectSession, source_type: str
+) -> None:
+    """Checked after the intent's write, in its transaction: a creation that finished between
+    the caller's first look and this write is seen here, and this intent is rolled back."""
+    row = await q.unfinished_source(session, tenant_key(cs.tenant), cs.end_user_id, source_type)
+    if row is not None:
+        raise _Unfinished(row)
 
 
 async def _call_stitch(

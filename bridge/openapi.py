@@ -181,7 +181,9 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                             {"id": _STR, "token": _STR, "expires_at": _TIME},
                         ),
                     ),
-                    **_errors("unauthorized", "source_not_found", "tenant_not_found", *_BODY_ERRORS),
+                    **_errors(
+                        "unauthorized", "source_not_found", "tenant_not_found", *_BODY_ERRORS
+                    ),
                 },
                 requestBody=_body(
                     _obj(

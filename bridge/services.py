@@ -69,14 +69,12 @@ class Services:
         return self.stitch.account(token)
 
 
-def upstream_budget(
-    settings: Settings, db: async_sessionmaker[AsyncSession]
-) -> UpstreamBudget | None:
+def upstream_budget(settings: Settings, engine: AsyncEngine) -> UpstreamBudget | None:
     """The budget every replica shares when BRIDGE_UPSTREAM_RATE is set; None: unlimited."""
     if settings.upstream_rate is None:
         return None
     burst = settings.upstream_burst or max(1, int(settings.upstream_rate))
-    return DatabaseBudget(db, rate=settings.upstream_rate, burst=burst)
+    return DatabaseBudget(engine, rate=settings.upstream_rate, burst=burst)
 
 
 @contextlib.asynccontextmanager
@@ -101,7 +99,7 @@ async def open_services(
         timeout=httpx.Timeout(10.0, connect=5.0),
         user_agent=f"stitch-bridge/{__version__}",
         secrets=settings.secrets,
-        budget=upstream_budget(settings, db),
+        budget=upstream_budget(settings, engine),
         observer=metrics.observe_upstream,
     )
     outbox = Outbox(

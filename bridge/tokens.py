@@ -150,8 +150,9 @@ class Tokens:
     def mint_step(
         self, session: ConnectSession, source_id: int, step: str, ttl: int
     ) -> tuple[str, StepClaim]:
-        # A step token never outlives the session it belongs to.
-        expires_at = min(self._clock.time() + ttl, session.expires_at)
+        # A step token may outlive its session: it belongs to the end user, and the session
+        # renewed mid-flow (same end user) finishes the step with it.
+        expires_at = self._clock.time() + ttl
         claim = StepClaim(
             id=new_id("st", 16),
             session_id=session.id,

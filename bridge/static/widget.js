@@ -602,14 +602,15 @@
           const row = boolean
             ? h("div", { class: "sb-field sb-check-row" }, input, h("label", { for: id, text: label }), error)
             : field(id, label, input, error, null);
-          (prop.property_type === "user_provided_advanced" ? advanced : required).push(row);
+          // What must be filled stays in sight; everything optional folds away.
+          (prop.is_required ? required : advanced).push(row);
         }
-        const submit = h("button", { type: "submit", testid: "submit", class: "sb-primary" }, source ? "Save" : "Connect");
+        const submit = h("button", { type: "submit", testid: "submit", class: "sb-primary" }, flow.kind === "connect" ? "Connect" : "Save");
         const form = h("form", { class: "sb-form", novalidate: true },
           stepError,
           field(displayId, "Name", displayName, null, null),
           required,
-          advanced.length ? h("details", { class: "sb-advanced" }, h("summary", { text: "Advanced settings" }), advanced) : null,
+          advanced.length ? h("details", { class: "sb-advanced" }, h("summary", { text: "More settings (optional)" }), advanced) : null,
           h("div", { class: "sb-actions" }, submit));
         body.append(form);
         let busy = false;

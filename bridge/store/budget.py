@@ -21,9 +21,9 @@ import math
 import time
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy import Float, String, select, update
+from sqlalchemy import Float, String, Table, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bridge.stitch.errors import StitchRateLimited
@@ -42,12 +42,15 @@ class UpstreamBudgetRow(Base):
     next_at: Mapped[float] = mapped_column(Float)  # Unix seconds the budget is paid up to
 
 
+_TABLE: Table = UpstreamBudgetRow.__table__  # type: ignore[assignment]
+
+
 class DatabaseBudget:
     """`rate` calls per second per key shared by every process on one database."""
 
     def __init__(
         self,
-        db: async_sessionmaker[AsyncSession],
+        engine: AsyncEngine,
         *,
         rate: float,
         burst: int = 1,
@@ -64,7 +67,7 @@ class DatabaseBudget:
         self.burst = burst
         self.max_wait = max_wait
         self.max_queue = max_queue
-        self._db = db
+        self._engine = engine
         self._clock = clock
         self._sleep = sleep
         self._interval = 1.0 / rate
@@ -94,11 +97,13 @@ class DatabaseBudget:
             ) from None
 
     async def _reserve(self, key: str) -> float:
-        async with self._db.begin() as session:
-            paid_to = await self._locked(session, key)
+        # Core statements on a connection, not an ORM session: this runs before every Stitch
+        # call, and the ORM's bookkeeping would cost more than the three statements themselves.
+        async with self._engine.begin() as connection:
+            paid_to = await self._locked(connection, key)
             if paid_to is None:
-                await self._create(session, key)
-                paid_to = await self._locked(session, key)
+                await self._create(connection, key)
+                paid_to = await self._locked(connection, key)
                 assert paid_to is not None
             now = self._clock()
             start = max(paid_to, now)
@@ -112,31 +117,28 @@ class DatabaseBudget:
                     + ("the wait would be too long" if wait > self.max_wait else "queue is full"),
                     retry_after=wait,
                 )
-            await session.execute(
-                update(UpstreamBudgetRow)
-                .where(UpstreamBudgetRow.key == key)
-                .values(next_at=start + self._interval)
+            await connection.execute(
+                update(_TABLE).where(_TABLE.c.key == key).values(next_at=start + self._interval)
             )
         return wait
 
-    async def _locked(self, session: AsyncSession, key: str) -> float | None:
+    async def _locked(self, connection: AsyncConnection, key: str) -> float | None:
         """The key's `next_at`, with its row locked until the transaction ends (None: no row)."""
-        if session.get_bind().dialect.name == "sqlite":
+        if connection.dialect.name == "sqlite":
             # SQLite has no row locks, and a transaction that reads first and writes later may
             # find that another writer got in between. Writing first takes the database's write
             # lock (waiting for it under busy_timeout) before anything is read.
-            await session.execute(
-                update(UpstreamBudgetRow)
-                .where(UpstreamBudgetRow.key == key)
-                .values(next_at=UpstreamBudgetRow.next_at)
+            await connection.execute(
+                update(_TABLE).where(_TABLE.c.key == key).values(next_at=_TABLE.c.next_at)
             )
-        query = select(UpstreamBudgetRow.next_at).where(UpstreamBudgetRow.key == key)
-        return await session.scalar(query.with_for_update())
+        query = select(_TABLE.c.next_at).where(_TABLE.c.key == key).with_for_update()
+        value = await connection.scalar(query)
+        return None if value is None else float(value)
 
-    async def _create(self, session: AsyncSession, key: str) -> None:
+    async def _create(self, connection: AsyncConnection, key: str) -> None:
         """A row for a new key, idle since forever; a concurrent creator's row does as well."""
         try:
-            async with session.begin_nested():
-                session.add(UpstreamBudgetRow(key=key, next_at=0.0))
+            async with connection.begin_nested():
+                await connection.execute(insert(_TABLE).values(key=key, next_at=0.0))
         except IntegrityError:
             pass  # another replica created it first; its insert has committed, so it can be locked

@@ -151,3 +151,34 @@ def test_the_stitchjs_driver_runs_the_form_in_stitchs_popup(stack: Stack) -> Non
     assert started.json()["driver"] == "stitchjs"
     assert started.json()["js"]["function"] == "editSource"
     assert started.json()["js"]["options"]["id"] == created["source"]["id"]
+
+
+def test_many_tabs_creating_one_type_at_once_make_one_source(stack: Stack) -> None:
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    import httpx
+
+    token = stack.mint(end_user="tabby")
+    stack.fault(method="POST", path="/v4/sources", status=None, delay=0.3, count=1)
+    barrier = threading.Barrier(8)
+
+    def create(n: int) -> tuple[int, int]:
+        with httpx.Client(base_url=stack.bridge_url, timeout=60) as client:
+            barrier.wait()
+            response = client.post(
+                "/v1/sources",
+                json={"type": "platform.recurly"},
+                headers={
+                    "Authorization": f"Bearer {token}",
+                    "Origin": "http://app.test",
+                    "Idempotency-Key": f"tab-{n}",
+                },
+            )
+            return response.status_code, response.json()["source"]["id"]
+
+    with ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(create, range(8)))
+    assert len({source_id for _, source_id in results}) == 1
+    assert sorted(status for status, _ in results) == [200] * 7 + [201]
+    assert len(stack.emulator_sources()) == 1

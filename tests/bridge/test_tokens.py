@@ -56,11 +56,15 @@ def test_a_session_token_expires_on_the_injected_clock(tokens: Tokens, clock: Ma
     assert raised.value.code == "session_expired"
 
 
-def test_a_step_token_never_outlives_its_session(tokens: Tokens, clock: ManualClock) -> None:
+def test_a_step_token_lives_its_own_ttl_so_a_renewed_session_can_finish_the_step(
+    tokens: Tokens, clock: ManualClock
+) -> None:
     cs = _session(clock, expires_at=clock.time() + 30)
     token, claim = tokens.mint_step(cs, 7, "oauth", ttl=600)
-    assert claim.expires_at == cs.expires_at
+    assert claim.expires_at == clock.time() + 600
     clock.advance(31)
+    assert tokens.read_step(token).end_user_id == cs.end_user_id
+    clock.advance(570)
     with pytest.raises(BridgeError) as raised:
         tokens.read_step(token)
     assert raised.value.code == "token_expired"

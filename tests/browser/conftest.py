@@ -34,10 +34,10 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., S
     running: dict[tuple[Any, ...], Stack] = {}
     with contextlib.ExitStack() as exits:
 
-        def get(driver: str, *, session_ttl: int = 900) -> Stack:
-            key = (driver, session_ttl)
+        def get(driver: str, *, session_ttl: int = 900, white_label_oauth: bool = True) -> Stack:
+            key = (driver, session_ttl, white_label_oauth)
             if key not in running:
-                data_dir = tmp_path_factory.mktemp(f"stack-{driver}-{session_ttl}")
+                data_dir = tmp_path_factory.mktemp(f"stack-{driver}")
                 running[key] = exits.enter_context(
                     start_stack(
                         data_dir,
@@ -45,6 +45,7 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., S
                         check_delay=CHECK_DELAY,
                         session_ttl=session_ttl,
                         persist=False,
+                        white_label_oauth=white_label_oauth,
                     )
                 )
             return running[key]

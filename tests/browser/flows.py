@@ -87,6 +87,28 @@ def popups(page: Any) -> list[Any]:
     return [p for p in page.context.pages if not p.is_closed() and p.opener() == page]
 
 
+# Which screen a surface (the widget's root, or a popup's document) shows right now.
+SCREEN_OF = """(node, isWidget) => {
+  const root = node;
+  const has = (prefix) => root.querySelector(`[data-testid^="${prefix}"]`) !== null;
+  if (has("property-")) return "form";
+  if (has("stream-")) return "streams";
+  if (has("check-status")) return "check";
+  return isWidget ? "continue" : "other";
+}"""
+MARK_ONCE = """(node, wanted) => {
+  const root = node;
+  const has = (prefix) => root.querySelector(`[data-testid^="${prefix}"]`) !== null;
+  const screen = has("property-") ? "form" : has("stream-") ? "streams"
+    : has("check-status") ? "check" : "continue";
+  const submits = root.querySelectorAll('[data-testid="submit"]');
+  const submit = submits[submits.length - 1];
+  if (screen !== wanted || !submit || submit.dataset.driven) return false;
+  submit.dataset.driven = "1";
+  return true;
+}"""
+
+
 @dataclass
 class Driver:
     """Acts on what is on screen until the demo page logs `connected`."""
@@ -115,7 +137,7 @@ class Driver:
         """Acts once on the newest surface that asks for something; False when none does."""
         for popup in reversed(popups(self.page)):
             try:
-                if self.act(popup, popup, "popup"):
+                if self.act(popup, popup.locator("body"), "popup"):
                     return True
             except Exception:  # the popup closed while we looked; look again next round
                 if not popup.is_closed():
@@ -143,24 +165,23 @@ class Driver:
         submit = surface.get_by_test_id("submit").last
         if not (submit.count() and submit.is_visible() and submit.is_enabled(timeout=1000)):
             return False
-        if surface.locator('[data-testid^="property-"]').count():
+        # The screen is read and its submit marked in one step in the page: a panel replaced
+        # between two separate looks would otherwise be taken for the wrong screen.
+        screen = surface.evaluate(SCREEN_OF, where == "widget")
+        if screen == "form":
             return self.fill_form(page, surface, submit, where)
-        if surface.locator('[data-testid^="stream-"]').count():
+        if screen == "streams":
             return self.pick_streams(page, surface, submit, where)
-        if where == "widget" and not surface.get_by_test_id("check-status").count():
+        if screen == "continue" and not popups(self.page) and self.once(surface, "continue"):
             # The widget's "continue in Stitch" screen: a click opens the next popup.
-            if popups(self.page) or not self.once(submit):
-                return False
             self.shots.take(page, "widget-continue")
             submit.click()
             return True
         return False  # the check screen: it moves on by itself
 
-    def once(self, submit: Any) -> bool:
-        """Marks a submit control as used, so the same screen is never submitted twice."""
-        return submit.evaluate(
-            "el => { if (el.dataset.driven) return false; el.dataset.driven = '1'; return true; }"
-        )
+    def once(self, surface: Any, screen: str) -> bool:
+        """Marks the screen's submit as used (if it still is that screen), never twice."""
+        return surface.evaluate(MARK_ONCE, screen)
 
     def fill_form(self, page: Any, surface: Any, submit: Any, where: str) -> bool:
         filled = False
@@ -169,7 +190,7 @@ class Driver:
             if control.count() and control.is_enabled():
                 control.fill(value)
                 filled = True
-        if not filled or not self.once(submit):
+        if not filled or not self.once(surface, "form"):
             return False
         self.shots.take(page, f"{where}-form")
         submit.click()
@@ -178,7 +199,7 @@ class Driver:
     def pick_streams(self, page: Any, surface: Any, submit: Any, where: str) -> bool:
         for stream in self.spec.streams:
             surface.get_by_test_id(f"stream-{stream}").check()
-        if not self.once(submit):
+        if not self.once(surface, "streams"):
             return False
         self.shots.take(page, f"{where}-streams")
         submit.click()

@@ -1,0 +1,77 @@
+"""The OAuth step under the native driver: the demo's own OAuth app (white-label) at the fake
+provider, a denial that can be tried again, and the Stitch.js fallback without an app."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.flows import SPECS, Driver, popups
+
+pytestmark = pytest.mark.browser
+
+
+def _to_oauth_step(page: Any) -> Any:
+    page.get_by_test_id("connect-platform.hubspot").click()
+    widget = page.get_by_test_id("stitch-bridge")
+    widget.get_by_test_id("property-start_date").fill("2017-01-01T00:00:00Z")
+    widget.get_by_test_id("submit").click()
+    expect(widget.get_by_test_id("authorize")).to_be_visible()
+    return widget
+
+
+def test_white_label_oauth_opens_the_provider_and_comes_back_to_the_widget(
+    stacks: Any, demo_for: Any, user: str, shots: Any
+) -> None:
+    demo = demo_for(stacks("native"))
+    page = demo.open(user)
+    widget = _to_oauth_step(page)
+    shots.take(page, "authorize")
+    with page.expect_popup() as opened:
+        widget.get_by_test_id("authorize").click()
+    provider = opened.value
+    expect(provider.get_by_test_id("approve")).to_be_visible()
+    assert "/provider/authorize" in provider.url
+    shots.take(provider, "consent")
+    provider.get_by_test_id("approve").click()
+
+    # The callback page reports to the widget and closes; the flow goes on in the widget.
+    expect(widget.get_by_test_id("check-status")).to_be_visible()
+    assert popups(page) == []
+    Driver(page, SPECS["platform.hubspot"], shots).run()
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]
+
+
+def test_a_denied_consent_shows_a_step_error_and_authorize_again(
+    stacks: Any, demo_for: Any, user: str, shots: Any
+) -> None:
+    demo = demo_for(stacks("native"))
+    page = demo.open(user)
+    widget = _to_oauth_step(page)
+    with page.expect_popup() as opened:
+        widget.get_by_test_id("authorize").click()
+    opened.value.get_by_test_id("deny").click()
+
+    expect(widget.get_by_test_id("step-error")).to_be_visible()
+    expect(widget.get_by_test_id("authorize")).to_be_visible()
+    shots.take(page, "denied")
+    assert [s["status"] for s in demo.sources(user)] == ["needs_input"]
+    Driver(page, SPECS["platform.hubspot"], shots).run()
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]
+
+
+def test_without_a_white_label_app_the_oauth_step_falls_back_to_stitchjs(
+    stacks: Any, demo_for: Any, user: str, shots: Any
+) -> None:
+    demo = demo_for(stacks("native", white_label_oauth=False))
+    page = demo.open(user)
+    widget = _to_oauth_step(page)
+    with page.expect_popup() as opened:
+        widget.get_by_test_id("authorize").click()
+    popup = opened.value
+    expect(popup.get_by_test_id("authorize")).to_be_visible()  # Stitch's own OAuth screen
+    assert "/v2/js-client" in popup.url
+    Driver(page, SPECS["platform.hubspot"], shots).run()
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]
