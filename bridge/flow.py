@@ -65,9 +65,14 @@ async def _use(services: Services, claim: StepClaim, phase: str) -> None:
 
 
 async def start_step(
-    services: Services, cs: ConnectSession, token: object, origin: str | None = None
+    services: Services,
+    cs: ConnectSession,
+    token: object,
+    origin: str | None = None,
+    return_url: str | None = None,
 ) -> dict[str, Any]:
-    """`origin` is the calling page's, where a white-label OAuth callback reports back."""
+    """`origin` is the calling page's, where a white-label OAuth callback reports back;
+    `return_url` (redirect mode) is where the browser comes back to with a resume id."""
     claim = services.tokens.read_step(token)
     _check_claim(cs, claim)
     row = await owned_row(services, cs, claim.source_id)
@@ -76,7 +81,7 @@ async def start_step(
     if settings.driver == "native" and claim.step != "oauth":
         return {"driver": "native", "step": claim.step, "action": NATIVE_ACTIONS[claim.step]}
     if settings.driver == "native":
-        white_label = await begin_provider_oauth(services, cs, claim, row, origin)
+        white_label = await begin_provider_oauth(services, cs, claim, row, origin, return_url)
         if white_label is not None:
             return white_label
     # Stitch.js drives this step (the native driver's OAuth step too, without a white-label app).

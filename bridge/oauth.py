@@ -66,6 +66,8 @@ class CallbackResult:
     origin: str | None  # where to post the outcome; None: post nothing
     source_id: int | None = None
     tenant: str | None = None
+    return_url: str | None = None  # redirect mode: send the browser back here instead
+    end_user_id: str | None = None
 
 
 def callback_url(settings: Settings, path: str) -> str:
@@ -178,6 +180,7 @@ async def begin_provider_oauth(
     claim: StepClaim,
     row: SourceRow,
     origin: str | None,
+    return_url: str | None = None,
 ) -> dict[str, Any] | None:
     """The native driver's OAuth step answer, or None when no white-label app serves the type."""
     settings = services.settings
@@ -197,6 +200,7 @@ async def begin_provider_oauth(
         step_token_id=claim.id,
         origin=message_origin(settings, origin),
         reauth=row.connected_at is not None,
+        return_url=return_url,
     )
     url: str = prepare_grant_uri(
         app.authorize_url,
@@ -230,8 +234,19 @@ async def finish_provider_oauth(
             error=failure.reason,
             origin=failure.attempt.origin,
             source_id=failure.attempt.source_id,
+            tenant=failure.attempt.tenant,
+            return_url=failure.attempt.return_url,
+            end_user_id=failure.attempt.end_user_id,
         )
-    return CallbackResult(ok=True, error=None, origin=attempt.origin, source_id=attempt.source_id)
+    return CallbackResult(
+        ok=True,
+        error=None,
+        origin=attempt.origin,
+        source_id=attempt.source_id,
+        tenant=attempt.tenant,
+        return_url=attempt.return_url,
+        end_user_id=attempt.end_user_id,
+    )
 
 
 async def _complete_provider(

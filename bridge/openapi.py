@@ -93,6 +93,8 @@ SCHEMAS: dict[str, Any] = {
             "next_step": {"oneOf": [{"type": "null"}, _ref("Step")]},
             "receipt": _STR,
             "step_completed": {"type": "boolean"},
+            "outcome": {"enum": ["completed", "failed"]},
+            "error": _STR,
             "connection_check": {"type": "object"},
             "data": {"type": "array"},
         },
@@ -364,7 +366,32 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                         *_UPSTREAM,
                     ),
                 },
-                requestBody=_body(_obj(["token"], {"token": _STR}, extra=False)),
+                requestBody=_body(
+                    _obj(
+                        ["token"],
+                        {"token": _STR, "return_url": {"type": "string", "format": "uri"}},
+                        extra=False,
+                    )
+                ),
+            )
+        },
+        "/v1/resume": {
+            "post": _op(
+                "Redirect mode: continue a flow after a full-page round trip (resume id, once)",
+                _AUTH_SESSION,
+                {
+                    "200": source_answer,
+                    **_errors(
+                        *_SESSION_ERRORS,
+                        *_BODY_ERRORS,
+                        "token_invalid",
+                        "token_expired",
+                        "token_used",
+                        "source_not_found",
+                        *_UPSTREAM,
+                    ),
+                },
+                requestBody=_body(_obj(["resume_id"], {"resume_id": _STR}, extra=False)),
             )
         },
         "/v1/steps/complete": {

@@ -11,10 +11,11 @@ import html
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from bridge.api.common import services_of
+from bridge.links import with_query
 from bridge.oauth import (
     MESSAGE_TYPE,
     PROVIDER_CALLBACK_PATH,
@@ -23,6 +24,7 @@ from bridge.oauth import (
     finish_partner_oauth,
     finish_provider_oauth,
 )
+from bridge.resume import create_resume_point
 
 SCRIPT = "oauth_callback.js"
 PAGE_CSP = (
@@ -87,7 +89,25 @@ async def stitch_callback(request: Request) -> Response:
 
 
 async def provider_callback(request: Request) -> Response:
-    result = await finish_provider_oauth(services_of(request), _query(request))
+    services = services_of(request)
+    result = await finish_provider_oauth(services, _query(request))
+    if result.return_url and result.source_id is not None and result.end_user_id:
+        # Redirect mode: back to the SaaS page with an opaque, single-use resume id only.
+        resume_id = await create_resume_point(
+            services,
+            tenant=result.tenant,
+            end_user_id=result.end_user_id,
+            source_id=result.source_id,
+            step="oauth",
+            outcome="completed" if result.ok else "failed",
+            error=result.error,
+        )
+        target = with_query(result.return_url, {"stitch_bridge_resume": resume_id})
+        return RedirectResponse(
+            target,
+            status_code=303,
+            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        )
     title = "Connected" if result.ok else "Not connected"
     attributes = {
         "id": "stitch-bridge-oauth",

@@ -22,8 +22,10 @@ from bridge.api.common import (
 from bridge.clock import iso
 from bridge.creation import create_source
 from bridge.flow import OUTCOMES, complete_step, source_answer, start_step
+from bridge.resume import resume_flow
 from bridge.sources import read_through, update_source
 from bridge.streams import list_streams, update_streams
+from bridge.urls import safe_return_url
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")
 
@@ -158,11 +160,26 @@ async def put_streams(request: Request) -> Response:
 
 async def post_step_start(request: Request) -> Response:
     cs = await require_session(request)
-    fields = Fields(await json_object(request), ("token",))
+    services = services_of(request)
+    fields = Fields(await json_object(request), ("token", "return_url"))
     token = fields.text("token", required=True, max_length=4096)
+    return_url = fields.text("return_url", max_length=2048)
+    if return_url is not None and not safe_return_url(
+        return_url, services.settings.allowed_origins
+    ):
+        fields.problems["return_url"] = "must be an http(s) URL on one of BRIDGE_ALLOWED_ORIGINS"
     fields.check()
     origin = request.headers.get("origin")  # where an OAuth popup reports back to
-    return json_response(await start_step(services_of(request), cs, token, origin=origin))
+    answer = await start_step(services, cs, token, origin=origin, return_url=return_url)
+    return json_response(answer)
+
+
+async def post_resume(request: Request) -> Response:
+    cs = await require_session(request)
+    fields = Fields(await json_object(request), ("resume_id",))
+    resume_id = fields.text("resume_id", required=True, max_length=100)
+    fields.check()
+    return json_response(await resume_flow(services_of(request), cs, resume_id))
 
 
 async def post_step_complete(request: Request) -> Response:
@@ -186,4 +203,5 @@ routes = [
     Route("/v1/sources/{source_id}/streams", put_streams, methods=["PUT"]),
     Route("/v1/steps/start", post_step_start, methods=["POST"]),
     Route("/v1/steps/complete", post_step_complete, methods=["POST"]),
+    Route("/v1/resume", post_resume, methods=["POST"]),
 ]

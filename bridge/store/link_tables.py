@@ -39,7 +39,8 @@ class ResumePoint(Base):
     end_user_id: Mapped[str] = mapped_column(String(200))
     source_id: Mapped[int] = mapped_column(BigInteger)
     step: Mapped[str] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(20))
+    outcome: Mapped[str] = mapped_column(String(20))  # completed|failed
+    error: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
     used_at: Mapped[float | None] = mapped_column(Float)

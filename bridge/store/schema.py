@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Connection, event, inspect, select
+from sqlalchemy import Connection, event, inspect, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store.budget import UpstreamBudgetRow
@@ -45,11 +45,19 @@ def _v4(connection: Connection) -> None:
     Base.metadata.create_all(connection, tables=tables)
 
 
+def _v5(connection: Connection) -> None:
+    # Earlier migrations create tables from today's models, so a new database has it already.
+    columns = {c["name"] for c in inspect(connection).get_columns("oauth_attempts")}
+    if "return_url" not in columns:
+        connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN return_url VARCHAR(2048)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
     (3, "tenants (encrypted Stitch tokens), OAuth attempts", _v3),
     (4, "hosted connect links, redirect-mode resume points", _v4),
+    (5, "OAuth attempts remember a redirect-mode return URL", _v5),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -47,6 +47,8 @@ class OAuthAttempt(Base):
     source_type: Mapped[str | None] = mapped_column(String(200))
     step_token_id: Mapped[str | None] = mapped_column(String(64))
     origin: Mapped[str | None] = mapped_column(String(300))  # where the callback page reports
+    # Redirect mode: where the callback sends the browser back (with a resume id) instead.
+    return_url: Mapped[str | None] = mapped_column(String(2048))
     reauth: Mapped[bool] = mapped_column(default=False)
     created_at: Mapped[float] = mapped_column(Float)
     expires_at: Mapped[float] = mapped_column(Float)
