@@ -101,9 +101,12 @@ async def create_source(
         try:
             intent = await _begin(services, cs, key, source_type, name)
         except _Unfinished as unfinished:
-            resumed = await _resume(services, cs, unfinished.row, display_name, properties)
-            if resumed is not None:
-                return resumed
+            async with services.db() as session:
+                row = await q.get_source(session, unfinished.source_id)
+            if row is not None:
+                resumed = await _resume(services, cs, row, display_name, properties)
+                if resumed is not None:
+                    return resumed
             continue
         except IntegrityError:
             # Another request of this end user is creating this type right now: join it.
@@ -167,9 +170,11 @@ async def _begin(
 
 
 class _Unfinished(Exception):
-    def __init__(self, row: SourceRow) -> None:
-        super().__init__(row.id)
-        self.row = row
+    """Carries only the id: the row it was read in belongs to a transaction rolled back."""
+
+    def __init__(self, source_id: int) -> None:
+        super().__init__(source_id)
+        self.source_id = source_id
 
 
 async def _refuse_if_unfinished(
@@ -179,7 +184,7 @@ async def _refuse_if_unfinished(
     the caller's first look and this write is seen here, and this intent is rolled back."""
     row = await q.unfinished_source(session, tenant_key(cs.tenant), cs.end_user_id, source_type)
     if row is not None:
-        raise _Unfinished(row)
+        raise _Unfinished(row.id)
 
 
 async def _call_stitch(
@@ -232,7 +237,16 @@ async def adopt(services: Services, intent: CreationIntent, upstream: Source) ->
     """Record the end user's ownership of a source Stitch created for `intent` (once)."""
     now = services.clock.time()
     async with services.db.begin() as session:
-        row = await session.get(SourceRow, upstream.id, with_for_update=True)
+        # Lock the intent first: two adopters of one intent (the creator and a reconciler)
+        # take turns, and the second sees the first's row instead of inserting it again.
+        await session.execute(
+            update(CreationIntent)
+            .where(CreationIntent.id == intent.id)
+            .values(lease_until=CreationIntent.lease_until)
+        )
+        row = await session.get(
+            SourceRow, upstream.id, with_for_update=True, populate_existing=True
+        )
         if row is None:
             row = SourceRow(
                 id=upstream.id,

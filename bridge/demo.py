@@ -17,13 +17,14 @@ import socket
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 import httpx
 import uvicorn
 
+from bridge.clock import Clock, SystemClock
 from bridge.oauth_apps import OAuthApp
 from bridge.settings import Settings, SettingsError
 
@@ -44,6 +45,8 @@ class Stack:
     mode: str
     driver: str
     data_dir: Path
+    # What the bridge reads the time from (a test may pass one it can move: link expiry).
+    bridge_clock: Clock = field(default_factory=SystemClock)
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,7 @@ class _Secrets:
     secret_key: str
     stitch_access_token: str
     oauth_client_secret: str
+    webhook_secret: str
 
     @classmethod
     def load_or_create(cls, path: Path) -> _Secrets:
@@ -65,6 +69,7 @@ class _Secrets:
             secret_key=saved.get("secret_key") or secrets.token_urlsafe(32),
             stitch_access_token=saved.get("stitch_access_token") or "ac_" + secrets.token_hex(16),
             oauth_client_secret=saved.get("oauth_client_secret") or secrets.token_urlsafe(24),
+            webhook_secret=saved.get("webhook_secret") or secrets.token_urlsafe(32),
         )
         if made.__dict__ != saved:
             path.write_text(json.dumps(made.__dict__), encoding="utf-8")
@@ -123,6 +128,7 @@ def start_stack(
     demo_session_ttl: int | None = None,
     persist: bool = True,
     white_label_oauth: bool = True,
+    bridge_clock: Clock | None = None,
 ) -> Iterator[Stack]:
     """Start emulator, bridge and demo site; yield their URLs; stop all three on exit.
 
@@ -130,7 +136,8 @@ def start_stack(
     `port_base` is None. `persist` keeps the emulator's state and the secrets in `data_dir`
     across runs (the bridge's SQLite file is always there). `white_label_oauth` registers the
     demo's own OAuth app for HubSpot with the emulator's fake provider, which the native driver
-    uses instead of Stitch.js for the OAuth step.
+    uses instead of Stitch.js for the OAuth step. The bridge sends its signed webhooks to the
+    demo site's receiver. `bridge_clock` replaces the bridge's clock (tests move it).
     """
     from demo_site import DemoConfig
     from demo_site import create_app as create_demo
@@ -168,6 +175,8 @@ def start_stack(
             session_ttl=session_ttl,
             step_driver=step_driver,
             log_format="console",
+            webhook_url=f"{demo_url}/webhooks/stitch-bridge",
+            webhook_secret=keys.webhook_secret,
             oauth_apps=_oauth_apps(keys, emulator_url) if white_label_oauth else (),
         )
         from bridge import create_app as create_bridge
@@ -178,12 +187,15 @@ def start_stack(
                 bridge_api_key=keys.api_key,
                 stitch_js_url=settings.stitch_js_url,
                 session_ttl=demo_session_ttl,
+                public_url=demo_url,
+                webhook_secret=keys.webhook_secret,
             )
         )
         stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
         if settings.oauth_apps:
             _register_oauth_client(emulator_url, keys, bridge_url)
-        stack.enter_context(_serving(create_bridge(settings), bridge_sock, "bridge"))
+        clock = bridge_clock or SystemClock()
+        stack.enter_context(_serving(create_bridge(settings, clock=clock), bridge_sock, "bridge"))
         stack.enter_context(_serving(demo, demo_sock, "demo site"))
         yield Stack(
             emulator_url=emulator_url,
@@ -194,6 +206,7 @@ def start_stack(
             mode=settings.mode,
             driver=settings.driver,
             data_dir=data,
+            bridge_clock=clock,
         )
 
 

@@ -13,6 +13,7 @@ import hmac
 import json
 import logging
 import random
+import time
 from typing import Any
 
 import httpx
@@ -67,6 +68,7 @@ class Outbox:
         self.secret = secret
         self.poll_interval = poll_interval
         self.wake = asyncio.Event()
+        self._backlog_counted_at = float("-inf")
         self._http = httpx.AsyncClient(
             transport=transport,
             timeout=httpx.Timeout(timeout, connect=min(timeout, 5.0)),
@@ -99,6 +101,11 @@ class Outbox:
                 pass
 
     async def refresh_backlog(self) -> None:
+        # A gauge for scrapes every 15 s or so: counting after every event would be waste.
+        now = time.monotonic()
+        if now - self._backlog_counted_at < 5.0:
+            return
+        self._backlog_counted_at = now
         async with self.db() as session:
             count = await session.scalar(
                 select(func.count()).select_from(EventRow).where(EventRow.delivered_at.is_(None))

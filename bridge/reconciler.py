@@ -53,6 +53,9 @@ class Reconciler:
 
     async def reconcile_once(self) -> None:
         services = self.services
+        async with services.db.begin() as session:
+            # Single use only has to be remembered while a token could still be presented.
+            await q.forget_expired_tokens(session, services.clock.time())
         async with services.db() as session:
             stale = list(await q.pending_intents(session))
         for intent in stale:

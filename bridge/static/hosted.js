@@ -26,7 +26,11 @@
   }
 
   const fetchSession = () => post(`${path}/session`);
-  const bridge = window.StitchBridge.create({ bridgeUrl: root.dataset.bridgeUrl, fetchSession });
+  // Popups only: redirect mode comes back to a return_url on BRIDGE_ALLOWED_ORIGINS, which this
+  // page (on the bridge's own origin) is not.
+  const bridge = window.StitchBridge.create({
+    bridgeUrl: root.dataset.bridgeUrl, fetchSession, mode: "popup", redirectFallback: false,
+  });
 
   function say(text, state) {
     status.textContent = text;

@@ -19,6 +19,12 @@
   ]);
   const POPUP_FEATURES = "popup,width=560,height=760";
   const POLL_MS = 500;
+  // Redirect mode: the single-use query parameter the bridge sends the browser back with.
+  const RESUME_PARAM = "stitch_bridge_resume";
+  const MODES = new Set(["auto", "popup", "redirect"]);
+  // Browsers inside other apps (Facebook, Instagram, LINE, LinkedIn, Twitter/X, Android WebViews)
+  // open popups as new views the page never hears from again: full-page navigation works there.
+  const IN_APP_BROWSER = /FBAN|FBAV|Instagram|Line\/|LinkedInApp|Twitter|; wv\)/;
   const STEP_WORDS = {
     form: "enter the connection settings",
     oauth: "sign in and allow access",
@@ -93,6 +99,30 @@
       } catch (_) { /* not ours to write: fine */ }
     }
     return win;
+  }
+
+  function inAppBrowser(userAgent) {
+    const ua = typeof userAgent === "string" ? userAgent : (navigator.userAgent || "");
+    if (IN_APP_BROWSER.test(ua)) return true;
+    // A page saved to the iOS home screen runs without tabs: a popup has nowhere to go.
+    return navigator.standalone === true && /iPhone|iPad|iPod/.test(ua);
+  }
+
+  // http(s) only: an address from anywhere else must never become a navigation.
+  function webUrl(url) {
+    try {
+      const parsed = new URL(String(url), window.location.href);
+      return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
+    } catch (_) {
+      return null;
+    }
+  }
+
+  // The current address without the resume id: where a redirect-mode step comes back to.
+  function currentUrlWithoutResume() {
+    const url = new URL(window.location.href);
+    url.searchParams.delete(RESUME_PARAM);
+    return url.href;
   }
 
   function closeWindow(win) {
@@ -170,6 +200,16 @@
       if (base.protocol !== "https:" && base.protocol !== "http:") {
         throw new TypeError("StitchBridge.create() needs bridgeUrl, the bridge's http(s) URL");
       }
+      const mode = opts.mode === undefined || opts.mode === null ? "auto" : opts.mode;
+      if (!MODES.has(mode)) {
+        throw new TypeError('StitchBridge.create() mode is "auto", "popup" or "redirect"');
+      }
+      if (opts.returnUrl !== undefined && opts.returnUrl !== null && !webUrl(opts.returnUrl)) {
+        throw new TypeError("StitchBridge.create() returnUrl must be an http(s) URL");
+      }
+      this._returnUrl = opts.returnUrl ? webUrl(opts.returnUrl) : null;
+      this._redirectFallback = opts.redirectFallback !== false;
+      this._mode = mode === "redirect" ? "redirect" : "popup";
       this._bridgeUrl = base.href.replace(/\/+$/, "");
       this._bridgeOrigin = base.origin;
       this._fetchSession = opts.fetchSession;
@@ -183,6 +223,7 @@
       this._types = null;
       this._stitch = null;
       this._driverKey = `stitch-bridge:driver:${this._bridgeOrigin}`;
+      this._redirectKey = `stitch-bridge:redirect:${this._bridgeOrigin}`;
       this._driverHint = this._remembered();
       this._flow = null;
       this._destroyed = false;
@@ -198,11 +239,22 @@
         document.head.append(link);
         this._elements.push(link);
       }
+      if (mode === "auto" && inAppBrowser(opts.userAgent)) {
+        this._mode = "redirect";
+        // After create() returns, so that handlers registered right away hear it.
+        Promise.resolve().then(() => this._emit("mode_changed", { mode: "redirect", reason: "in_app_browser" }));
+      }
       // Fetch the session ahead of the first click: connect() must decide in that click, with no
       // await, whether to open a popup, and the session says which step driver the bridge uses.
       this.ready = this._ensureSession("")
         .then(() => this._sourceTypes(""))
         .then(() => true, () => false);
+    }
+
+    /* "popup" or "redirect": how steps that leave the page run (a flow switched to redirect
+       by `continue-here` does not change it). */
+    get mode() {
+      return this._mode;
     }
 
     on(name, fn) {
@@ -230,6 +282,37 @@
         return Promise.reject(new TypeError("reconnect() needs {sourceId}"));
       }
       return this._request({ kind: "reconnect", type: null, sourceId, sessionFor: String(sourceId) });
+    }
+
+    /* Back from a redirect-mode step: reads the single-use resume id from the address (and takes
+       it out of the address bar), then finishes the flow. Resolves like connect(), or with null
+       when the address carries no resume id. */
+    resume() {
+      if (this._destroyed) {
+        return Promise.reject(new StitchBridgeError("This widget was destroyed.", "destroyed"));
+      }
+      const url = new URL(window.location.href);
+      const ids = url.searchParams.getAll(RESUME_PARAM);
+      if (!ids.length) return Promise.resolve(null);
+      url.searchParams.delete(RESUME_PARAM);
+      try {
+        window.history.replaceState(window.history.state, "", url.href);
+      } catch (_) { /* history locked down: the id is single-use anyway */ }
+      if (this._flow) return Promise.reject(new StitchBridgeError("Another connection is in progress.", "busy"));
+      // What this tab noted before it left (no secret: the flow's state is on the bridge).
+      const hint = this._takeRedirectHint();
+      const flow = this._newFlow({
+        kind: hint.kind === "reconnect" ? "reconnect" : "connect",
+        type: typeof hint.type === "string" ? hint.type : null,
+        sourceId: null,
+        sessionFor: typeof hint.sessionFor === "string" ? hint.sessionFor : "",
+        key: typeof hint.key === "string" ? hint.key : null,
+      });
+      flow.attempt = typeof hint.attempt === "string" ? hint.attempt : null;
+      flow.mode = "redirect";
+      flow.resumeId = ids.length === 1 ? ids[0] : null;
+      flow.resuming = true;
+      return this._begin(flow);
     }
 
     destroy() {
@@ -278,6 +361,7 @@
       return {
         ...fields, key: fields.key || randomId(), promise, resolve, reject,
         popup: null, fresh: false, done: false, token: null, typeInfo: null, scope: new Scope(),
+        mode: fields.mode || this._mode,
       };
     }
 
@@ -286,7 +370,7 @@
       // when Stitch.js may need it; the flow hands it to Stitch.js once the bridge has answered.
       const driver = this._driverHint;
       let blocked = false;
-      if (driver !== "native" || flow.wantPopup) {
+      if (flow.mode !== "redirect" && (driver !== "native" || flow.wantPopup)) {
         flow.popup = openWindow("");
         flow.fresh = Boolean(flow.popup);
         flow.blocked = !flow.popup;
@@ -294,9 +378,10 @@
       }
       this._flow = flow;
       this._scheduleRenewal();
-      const run = blocked
-        ? Promise.reject(new PopupBlockedError())
-        : flow.sourceId ? this._resumeFlow(flow) : this._connectFlow(flow);
+      let run;
+      if (blocked) run = Promise.reject(new PopupBlockedError());
+      else if (flow.resuming) run = this._returnFlow(flow);
+      else run = flow.sourceId ? this._resumeFlow(flow) : this._connectFlow(flow);
       run.then((result) => this._finish(flow, null, result), (err) => this._finish(flow, err));
       return flow.promise;
     }
@@ -363,6 +448,32 @@
       return this._drive(flow, answer.source, answer.next_step);
     }
 
+    // Redirect mode, back on the page: the bridge's answer to the resume id stands in for
+    // steps/complete of the step that left the page; the flow goes on from there.
+    async _returnFlow(flow) {
+      const info = await this._ensureSession(flow.sessionFor);
+      if (!flow.resumeId) {
+        throw new SourceError("The address carries more than one resume id.", "token_invalid");
+      }
+      this._view("Finishing the connection", ({ body }) => {
+        body.append(h("p", { class: "sb-status", text: "Back from signing in. Finishing…" }));
+      }).catch(() => {}); // replaced by the next step's panel; closing it ends nothing yet
+      const answer = await this._api("POST", "/v1/resume", { flow, body: { resume_id: flow.resumeId } });
+      const source = answer.source;
+      flow.sourceId = source.id;
+      flow.type = flow.type || source.type;
+      if (flow.kind === "connect" && !flow.attempt) {
+        flow.attempt = `stitch-bridge:attempt:${this._bridgeOrigin}:${info.end_user_id}:${flow.type}`;
+      }
+      flow.typeInfo = await this._typeInfo(flow, source.type).catch(() => null);
+      const outcome = answer.outcome === "completed" ? "completed" : "failed";
+      this._emit("step_completed", { step: answer.step || "oauth", outcome, source, resumed: true });
+      const step = answer.next_step;
+      // Not granted: the same step again, with its error shown and `authorize` to try again.
+      const repeated = outcome !== "completed" && Boolean(step && step.type === (answer.step || "oauth"));
+      return this._drive(flow, source, step, { receipt: answer.receipt, repeated });
+    }
+
     async _createSource(flow, body) {
       let answer;
       try {
@@ -381,11 +492,11 @@
       return answer;
     }
 
-    async _drive(flow, source, firstStep) {
+    async _drive(flow, source, firstStep, start) {
       let step = firstStep;
       let current = source;
-      let receipt = null;
-      let repeated = false;
+      let receipt = (start && start.receipt) || null;
+      let repeated = Boolean(start && start.repeated);
       while (step) {
         const answer = await this._runStep(flow, current, step, repeated);
         repeated = !answer.refreshed && Boolean(answer.next_step && answer.next_step.type === step.type);
@@ -400,8 +511,11 @@
 
     async _runStep(flow, source, step, repeated) {
       let answer;
+      const begin = { token: step.token };
+      // Redirect mode: the provider's consent comes back to this page, not to a popup.
+      if (flow.mode === "redirect" && step.type === "oauth") begin.return_url = this._returnTarget();
       try {
-        answer = await this._api("POST", "/v1/steps/start", { flow, body: { token: step.token } });
+        answer = await this._api("POST", "/v1/steps/start", { flow, body: begin });
       } catch (err) {
         // A token minted before a session renewal may have lapsed with the old session: the
         // source, read again, carries a fresh one for the same step.
@@ -738,6 +852,23 @@
           flow.popup = win;
           if (first) watch();
         };
+        if (flow.mode === "redirect") {
+          const leave = () => {
+            const target = webUrl(answer.oauth_url);
+            if (!target) {
+              fail(new SourceError("The bridge gave no sign-in address.", "unsupported_step"));
+              return;
+            }
+            authorize.disabled = true;
+            status.textContent = `Taking you to ${name}…`;
+            this._saveRedirectHint(flow);
+            window.location.assign(target);
+          };
+          scope.listen(authorize, "click", leave);
+          // The person already chose to continue in this window: no second click for it.
+          if (flow.navigateNow) leave();
+          return;
+        }
         scope.listen(authorize, "click", () => open(null));
         const ready = this._takePopup(flow);
         if (ready) open(ready);
@@ -883,8 +1014,9 @@
           h("div", { class: "sb-actions" }, go));
         scope.listen(go, "click", () => {
           const popup = openWindow("");
-          if (!popup) fail(new PopupBlockedError());
-          else done(popup);
+          if (popup) done(popup);
+          else if (flow.mode === "redirect") fail(this._redirectUnsupported());
+          else fail(new PopupBlockedError());
         });
       });
     }
@@ -893,20 +1025,68 @@
       this._notice("Allow the window", "Your browser blocked the window this step needs.", (scope, actions) => {
         const retry = h("button", { type: "button", testid: "retry", class: "sb-primary" }, "Try again");
         actions.append(retry);
+        // Same kind, same session scope: a connect flow resumed through a session scoped to
+        // its source would turn into a re-authorization of that source.
+        const again = (mode) => {
+          const flow = this._newFlow({
+            kind: blocked.kind, type: blocked.type, sourceId: blocked.sourceId,
+            sessionFor: blocked.sessionFor, key: blocked.key, mode,
+          });
+          flow.attempt = blocked.attempt;
+          flow.typeInfo = blocked.typeInfo;
+          return flow;
+        };
         scope.listen(retry, "click", () => {
           if (this._flow || this._destroyed) return;
-          // Same kind, same session scope: a connect flow resumed through a session scoped to
-          // its source would turn into a re-authorization of that source.
-          const again = this._newFlow({
-            kind: blocked.kind, type: blocked.type, sourceId: blocked.sourceId,
-            sessionFor: blocked.sessionFor, key: blocked.key,
-          });
-          again.wantPopup = true;
-          again.typeInfo = blocked.typeInfo;
+          const flow = again("popup");
+          flow.wantPopup = true;
           // The outcome reaches the host page through events; this promise has no caller.
-          this._begin(again).catch(() => {});
+          this._begin(flow).catch(() => {});
+        });
+        // Under the Stitch.js driver every step is a Stitch window: this window cannot host one.
+        if (!this._redirectFallback || blocked.mode === "redirect" || this._driverHint === "stitchjs") return;
+        // Where popups cannot work at all, the same flow goes on in this window instead.
+        const here = h("button", { type: "button", testid: "continue-here" }, "Continue in this window");
+        actions.append(here);
+        scope.listen(here, "click", () => {
+          if (this._flow || this._destroyed) return;
+          const flow = again("redirect");
+          flow.navigateNow = true;
+          this._emit("mode_changed", { mode: "redirect", reason: "popup_blocked" });
+          this._begin(flow).catch(() => {});
         });
       });
+    }
+
+    _redirectUnsupported() {
+      return new SourceError(
+        "This step needs its own window, and the browser did not open it.", "redirect_unsupported",
+      );
+    }
+
+    _returnTarget() {
+      return this._returnUrl || currentUrlWithoutResume();
+    }
+
+    /* Before a redirect-mode step leaves the page: what kind of flow this tab was in, so that
+       resume() asks fetchSession for the same session scope. Never a token or a secret. */
+    _saveRedirectHint(flow) {
+      const hint = {
+        kind: flow.kind, type: flow.type, sessionFor: flow.sessionFor, key: flow.key,
+        attempt: flow.attempt || null, until: Date.now() + 3600 * 1000,
+      };
+      try {
+        window.sessionStorage.setItem(this._redirectKey, JSON.stringify(hint));
+      } catch (_) { /* storage off: resume() falls back to an unscoped session */ }
+    }
+
+    _takeRedirectHint() {
+      try {
+        const saved = JSON.parse(window.sessionStorage.getItem(this._redirectKey) || "null");
+        window.sessionStorage.removeItem(this._redirectKey);
+        if (saved && typeof saved === "object" && saved.until > Date.now()) return saved;
+      } catch (_) { /* nothing stored */ }
+      return {};
     }
 
     _errorView(err) {
@@ -1118,6 +1298,19 @@
   window.StitchBridge = Object.freeze({
     version: VERSION,
     create: (options) => new Widget(options),
+    // Back on the page after a redirect-mode step: create() with the same options, then resume().
+    // `onEvent` hears the widget's events from the start (the instance is not handed back).
+    resume: (options) => {
+      if (!new URL(window.location.href).searchParams.has(RESUME_PARAM)) return Promise.resolve(null);
+      let widget;
+      try {
+        widget = new Widget(options);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      if (options && typeof options.onEvent === "function") widget.on("event", options.onEvent);
+      return widget.resume();
+    },
     StitchBridgeError,
     PopupBlockedError,
     SessionExpiredError,

@@ -206,5 +206,9 @@ def failed_answer(
         error = parse_error(status, body if is_json else None, secrets=secrets)
         if isinstance(error, StitchRateLimited):
             error.retry_after = retry_after
-    retry = repeatable and (success or policy.retries_status(status, is_json=is_json))
+    # A 429 is a refusal before any work, so even a call that is not repeatable may go again.
+    refused_unworked = status == 429 and policy.retries_status(status, is_json=is_json)
+    retry = refused_unworked or (
+        repeatable and (success or policy.retries_status(status, is_json=is_json))
+    )
     return AttemptFailed(error, retry=retry, retry_after=retry_after)

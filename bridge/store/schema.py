@@ -89,6 +89,9 @@ def _current_version(connection: Connection) -> int:
 
 
 def _upgrade(connection: Connection) -> list[int]:
+    if connection.dialect.name == "postgresql":
+        # Replicas starting together: one migrates, the others wait, then find nothing to do.
+        connection.execute(text("SELECT pg_advisory_xact_lock(7235061)"))
     SchemaVersion.__table__.create(connection, checkfirst=True)  # type: ignore[attr-defined]
     current = _current_version(connection)
     applied = []

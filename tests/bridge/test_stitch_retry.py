@@ -203,12 +203,20 @@ async def test_create_source_is_not_retried_after_a_read_timeout():
     assert script.calls == 1
 
 
-async def test_create_source_is_not_retried_after_a_429():
+async def test_create_source_is_retried_after_a_429_which_stitch_answers_before_any_work():
     script = Script(reply(429, None, retry_after="1"), reply(200, SOURCE))
+    async with make_client(script) as client:
+        source = await client.account(TOKEN).create_source(type="platform.recurly", display_name="R")
+    assert source.id == 9
+    assert script.calls == 2
+
+
+async def test_a_429_on_create_that_persists_is_rate_limited_with_its_retry_after():
+    script = Script(*[reply(429, None, retry_after="1") for _ in range(10)])
     async with make_client(script) as client:
         with pytest.raises(StitchRateLimited) as caught:
             await client.account(TOKEN).create_source(type="platform.recurly", display_name="R")
-    assert script.calls == 1
+    assert 1 < script.calls <= 4
     assert caught.value.retry_after == 1.0
 
 

@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bridge.stitch import StitchClient, StitchRateLimited, UpstreamBudget
 from bridge.store.budget import DatabaseBudget
@@ -44,10 +44,9 @@ async def engines(database_url: str) -> AsyncIterator[list[AsyncEngine]]:
 
 
 def budget_on(engine: AsyncEngine, clock: FrozenClock, **options: float) -> DatabaseBudget:
-    db: async_sessionmaker[AsyncSession] = async_sessionmaker(engine, expire_on_commit=False)
     kwargs: dict[str, float] = {"rate": 2.0, "burst": 2, **options}
     return DatabaseBudget(
-        db,
+        engine,
         rate=kwargs.pop("rate"),
         burst=int(kwargs.pop("burst")),
         clock=clock,
