@@ -6,6 +6,18 @@ from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
 
 class Metrics:
+    def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        # Children are looked up once per (route, method, status): labels() is not free.
+        key = (route, method, status)
+        children = self._request_children.get(key)
+        if children is None:
+            children = self._request_children[key] = (
+                self.requests.labels(route, method, str(status)),
+                self.latency.labels(route),
+            )
+        children[0].inc()
+        children[1].observe(seconds)
+
     def observe_upstream(self, method: str, outcome: int | str, attempt: int, retry: bool) -> None:
         label = f"{outcome // 100}xx" if isinstance(outcome, int) else outcome
         self.upstream_calls.labels(method, label).inc()
@@ -15,6 +27,7 @@ class Metrics:
             self.upstream_errors.labels(label).inc()
 
     def __init__(self) -> None:
+        self._request_children: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
         self.registry = CollectorRegistry(auto_describe=True)
         self.requests = Counter(
             "bridge_http_requests",

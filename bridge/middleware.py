@@ -48,6 +48,26 @@ async def send_error(send: Send, error: BridgeError, request_id: str | None) -> 
     await send({"type": "http.response.body", "body": body})
 
 
+_SECURITY_RAW = tuple((k.encode(), v.encode()) for k, v in SECURITY_HEADERS.items())
+_HTML_CSP_RAW = HTML_CSP.encode()
+_API_CSP_RAW = API_CSP.encode()
+
+
+def _with_standard_headers(
+    headers: list[tuple[bytes, bytes]], request_id: str
+) -> list[tuple[bytes, bytes]]:
+    """The request id, and the security headers a response did not set itself (on the hot path
+    of every request, so raw bytes rather than a headers object)."""
+    raw = [(k, v) for k, v in headers if k.lower() != b"x-request-id"]
+    present = {k.lower() for k, _ in raw}
+    raw.append((b"x-request-id", request_id.encode()))
+    raw.extend(item for item in _SECURITY_RAW if item[0] not in present)
+    if b"content-security-policy" not in present:
+        is_html = any(k.lower() == b"content-type" and v.startswith(b"text/html") for k, v in raw)
+        raw.append((b"content-security-policy", _HTML_CSP_RAW if is_html else _API_CSP_RAW))
+    return raw
+
+
 class RequestContext:
     """Request id (echoed or minted), logging context, security headers, metrics, last resort 500."""
 
@@ -72,12 +92,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 response_started = True
                 status = message["status"]
-                headers = MutableHeaders(scope=message)
-                headers["x-request-id"] = request_id
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
-                is_html = headers.get("content-type", "").startswith("text/html")
-                headers.setdefault("content-security-policy", HTML_CSP if is_html else API_CSP)
+                message["headers"] = _with_standard_headers(message.get("headers", []), request_id)
             await send(message)
 
         try:
@@ -96,8 +111,7 @@ class RequestContext:
             route = scope.get("route")
             template = getattr(route, "path", None) or "unmatched"
             elapsed = time.perf_counter() - started
-            self.metrics.requests.labels(template, scope["method"], str(status)).inc()
-            self.metrics.latency.labels(template).observe(elapsed)
+            self.metrics.observe_request(template, scope["method"], status, elapsed)
             structlog.contextvars.unbind_contextvars("request_id")
 
 

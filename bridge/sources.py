@@ -99,6 +99,20 @@ async def record_event(
     )
 
 
+def differs(row: SourceRow, upstream: Source, *, failed_check: bool = False) -> bool:
+    """Whether `observe` would change anything: a poll that finds nothing new writes nothing."""
+    card = upstream.report_card
+    status = source_status(upstream, needs_reauth=row.needs_reauth, check_failed=failed_check)
+    return (
+        card.current_step != row.current_step
+        or card.current_step_type != row.current_step_type
+        or status != row.status
+        or bool(upstream.name and upstream.name != row.name)
+        or (card.current_step_type == "fully_configured" and row.connected_at is None)
+        or (upstream.deleted_at is not None and row.deleted_at is None)
+    )
+
+
 async def observe(
     services: Services,
     session: AsyncSession,
@@ -142,10 +156,12 @@ async def read_through(
     services: Services, cs: ConnectSession, source_id: int
 ) -> tuple[SourceRow, Source, bool]:
     """The session's source as Stitch has it now, with the bridge's record brought up to date."""
-    await owned_row(services, cs, source_id)
+    row = await owned_row(services, cs, source_id)
     account = await services.account_for(cs.tenant)
     upstream = await account.get_source(source_id)
     failed = await check_failed(account, upstream)
+    if not differs(row, upstream, failed_check=failed):
+        return row, upstream, failed
     async with services.db.begin() as session:
         row = check_visible(cs, await session.get(SourceRow, source_id, with_for_update=True))
         await observe(services, session, row, upstream, failed_check=failed)

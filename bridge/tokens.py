@@ -10,8 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from itsdangerous import BadData, URLSafeSerializer
-from itsdangerous.encoding import base64_decode, base64_encode
+from itsdangerous import BadData, Signer, URLSafeSerializer
+from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
+from itsdangerous.serializer import Serializer
 
 from bridge.clock import Clock, new_id
 from bridge.errors import BridgeError
@@ -63,10 +64,43 @@ class TokenError(Exception):
         self.reason = reason  # "invalid" or "expired"
 
 
+class _KeyedSigner(Signer):
+    """A signer that derives each key once (itsdangerous derives it on every signature)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._derived: dict[bytes, bytes] = {}
+
+    def derive_key(self, secret_key: str | bytes | None = None) -> bytes:
+        key = self.secret_keys[-1] if secret_key is None else want_bytes(secret_key)
+        derived = self._derived.get(key)
+        if derived is None:
+            derived = self._derived[key] = super().derive_key(key)
+        return derived
+
+
+class _Serializer(URLSafeSerializer):
+    """URL-safe, signed, JSON; one signer kept per salt, and no compression attempt: the
+    payloads are a few hundred bytes, and zlib on every mint costs more than it saves."""
+
+    def __init__(self, secret_keys: list[str], salt: str) -> None:
+        super().__init__(secret_keys, salt=salt, signer=_KeyedSigner)
+        self._signers: dict[str | bytes | None, Signer] = {}
+
+    def make_signer(self, salt: str | bytes | None = None) -> Signer:
+        signer = self._signers.get(salt)
+        if signer is None:
+            signer = self._signers[salt] = super().make_signer(salt)
+        return signer
+
+    def dump_payload(self, obj: Any) -> bytes:
+        return base64_encode(Serializer.dump_payload(self, obj))
+
+
 class Purpose:
     def __init__(self, secret_keys: tuple[str, ...], salt: str) -> None:
         # Newest first in the settings; itsdangerous wants newest last.
-        self._serializer = URLSafeSerializer(list(reversed(secret_keys)), salt=salt)
+        self._serializer = _Serializer(list(reversed(secret_keys)), salt=salt)
 
     def dumps(self, payload: dict[str, Any]) -> str:
         token = self._serializer.dumps(payload)

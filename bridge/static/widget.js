@@ -294,11 +294,11 @@
       const url = new URL(window.location.href);
       const ids = url.searchParams.getAll(RESUME_PARAM);
       if (!ids.length) return Promise.resolve(null);
+      if (this._flow) return Promise.reject(new StitchBridgeError("Another connection is in progress.", "busy"));
       url.searchParams.delete(RESUME_PARAM);
       try {
         window.history.replaceState(window.history.state, "", url.href);
       } catch (_) { /* history locked down: the id is single-use anyway */ }
-      if (this._flow) return Promise.reject(new StitchBridgeError("Another connection is in progress.", "busy"));
       // What this tab noted before it left (no secret: the flow's state is on the bridge).
       const hint = this._takeRedirectHint();
       const flow = this._newFlow({
