@@ -99,3 +99,18 @@ def test_every_setting_of_the_contract_is_read_from_the_environment() -> None:
     source = (Path(__file__).parents[2] / "bridge" / "settings.py").read_text()
     missing = sorted(n for n in names if f'"{n}"' not in source)
     assert not missing, f"settings not read: {missing}"
+
+
+def test_every_setting_the_bridge_reads_is_in_the_readme() -> None:
+    """Drift: a variable read from the environment but missing from the README fails here."""
+    import re
+
+    root = Path(__file__).parents[2]
+    source = "".join(
+        (root / "bridge" / name).read_text() for name in ("settings.py", "oauth_apps.py")
+    )
+    read = set(re.findall(r'"((?:STITCH|BRIDGE)_[A-Z_]+)"', source))
+    readme = (root / "README.md").read_text()
+    settings_table = readme.split("## Settings")[1].split("\n## ")[0]
+    missing = sorted(name for name in read if f"`{name}`" not in settings_table)
+    assert not missing, f"settings missing from the README's table: {missing}"
