@@ -66,6 +66,11 @@ class Metrics:
             ["error"],
             registry=self.registry,
         )
+        self.upstream_queue = Gauge(
+            "bridge_upstream_queue_depth",
+            "Calls in this process waiting for a slot of the upstream budget",
+            registry=self.registry,
+        )
         self.outbox_backlog = Gauge(
             "bridge_outbox_backlog", "Events not yet delivered", registry=self.registry
         )

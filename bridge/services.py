@@ -93,13 +93,15 @@ async def open_services(
         await migrate(engine)
     db = async_sessionmaker(engine, expire_on_commit=False)
     metrics = metrics or Metrics()
+    budget = upstream_budget(settings, engine)
+    metrics.upstream_queue.set_function(lambda: float(getattr(budget, "waiting", 0)))
     stitch = StitchClient(
         settings.stitch_api_url,
         transport=transport,
         timeout=httpx.Timeout(10.0, connect=5.0),
         user_agent=f"stitch-bridge/{__version__}",
         secrets=settings.secrets,
-        budget=upstream_budget(settings, engine),
+        budget=budget,
         observer=metrics.observe_upstream,
     )
     outbox = Outbox(

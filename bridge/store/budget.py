@@ -66,6 +66,7 @@ class DatabaseBudget:
         self.rate = rate
         self.burst = burst
         self.max_wait = max_wait
+        self.waiting = 0
         self.max_queue = max_queue
         self._engine = engine
         self._clock = clock
@@ -83,7 +84,11 @@ class DatabaseBudget:
     async def acquire(self, key: str) -> None:
         wait = await self.reserve(key)
         if wait > 0:
-            await self._sleep(wait)
+            self.waiting += 1  # this process's callers queued for a slot (a metric)
+            try:
+                await self._sleep(wait)
+            finally:
+                self.waiting -= 1
 
     async def reserve(self, key: str) -> float:
         """Take the next slot for `key`; seconds until it comes (0: go now). Raises
