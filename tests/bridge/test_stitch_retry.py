@@ -206,7 +206,9 @@ async def test_create_source_is_not_retried_after_a_read_timeout():
 async def test_create_source_is_retried_after_a_429_which_stitch_answers_before_any_work():
     script = Script(reply(429, None, retry_after="1"), reply(200, SOURCE))
     async with make_client(script) as client:
-        source = await client.account(TOKEN).create_source(type="platform.recurly", display_name="R")
+        source = await client.account(TOKEN).create_source(
+            type="platform.recurly", display_name="R"
+        )
     assert source.id == 9
     assert script.calls == 2
 
