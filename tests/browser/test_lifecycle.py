@@ -154,12 +154,17 @@ def test_messages_from_other_windows_do_not_settle_a_stitch_step(
     expect(popup.get_by_test_id("property-api_key")).to_be_visible()
 
     # A window of another origin, and the page itself, claim the flow completed.
-    page.evaluate("window.postMessage({type: 'integrationFlowCompleted', data: {id: 1}}, '*')")
+    page.evaluate(
+        "window.postMessage({type: 'integrationFlowCompleted', data: {id: 1}}, window.location.origin)"
+    )
     with page.expect_popup() as forged:
         page.evaluate(f"window.__forger = window.open({stack.bridge_url + '/healthz'!r})")
     forged.value.wait_for_load_state()
+    # The forger names the page's origin exactly: an attacker knows where the SaaS lives.
     forged.value.evaluate(
-        "window.opener.postMessage({type: 'integrationFlowCompleted', data: {id: 1}}, '*')"
+        "(origin) => window.opener.postMessage("
+        "{type: 'integrationFlowCompleted', data: {id: 1}}, origin)",
+        stack.demo_url,
     )
     forged.value.close()
     page.wait_for_timeout(800)
