@@ -5,14 +5,13 @@ from __future__ import annotations
 import contextlib
 import html
 import json
-import re
 from collections.abc import AsyncIterator
 from importlib import resources
 from string import Template
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -21,16 +20,15 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from demo_site.config import TYPE_NAMES, DemoConfig
+from demo_site.events import event_routes
 from demo_site.security import CspReports, SecurityHeaders, reports_in
+from demo_site.signin import MAX_BODY, USER_ID, SignIn
+from demo_site.signin import error as _error
+from demo_site.webhooks import Deliveries, webhook_receiver
 
-USER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
-USER_TOKEN_MAX_AGE = 7 * 24 * 3600
-MAX_BODY = 64 * 1024
 PACKAGE = resources.files("demo_site")
-
-
-def _error(status: int, code: str, message: str) -> JSONResponse:
-    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+# How the page's widget runs steps that leave the page (`?mode=`), CONTRACT §4.7.
+WIDGET_MODES = ("auto", "popup", "redirect")
 
 
 def create_app(
@@ -38,8 +36,10 @@ def create_app(
 ) -> Starlette:
     """The demo site as an ASGI app. `transport` replaces the network to the bridge (tests)."""
     page = Template((PACKAGE / "templates" / "index.html").read_text(encoding="utf-8"))
-    users = URLSafeTimedSerializer(config.secret_key, salt="acme-demo-user")
+    events_page = Template((PACKAGE / "templates" / "events.html").read_text(encoding="utf-8"))
+    signin = SignIn(config.secret_key)
     reports = CspReports()
+    deliveries = Deliveries()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
@@ -49,18 +49,16 @@ def create_app(
         ) as bridge:
             yield {"bridge": bridge}
 
-    def signed_in_user(request: Request) -> str | None:
-        """The end user this page was rendered for (a demo's sign-in: a signed page token)."""
-        try:
-            user = users.loads(request.headers.get("x-acme-user", ""), max_age=USER_TOKEN_MAX_AGE)
-        except BadSignature:
-            return None
-        return user if isinstance(user, str) and USER_ID.match(user) else None
+    signed_in_user = signin.user
+
+    def end_user(user: str) -> dict[str, str]:
+        return {"id": user, "name": user.capitalize(), "email": f"{user.lower()}@acme.example"}
 
     async def home(request: Request) -> Response:
         user = request.query_params.get("user") or config.default_user
         if not USER_ID.match(user):
             return HTMLResponse("user ids are 1-64 letters, digits, '.', '_' or '-'", 400)
+        mode = request.query_params.get("mode", "auto")
         buttons = "".join(
             f'<button type="button" class="connect" data-testid="connect-{html.escape(t)}" '
             f'data-type="{html.escape(t)}" disabled>Connect '
@@ -71,8 +69,10 @@ def create_app(
             bridge_url=html.escape(config.browser_bridge_url),
             user_id=html.escape(user),
             user_name=html.escape(user.capitalize()),
-            user_token=html.escape(users.dumps(user)),
+            user_token=html.escape(signin.token(user)),
             connect_buttons=buttons,
+            widget_mode=mode if mode in WIDGET_MODES else "auto",
+            events_url=html.escape("/events?" + urlencode({"user": user})),
         )
         return HTMLResponse(body, headers={"Cache-Control": "no-store"})
 
@@ -87,11 +87,7 @@ def create_app(
         except ValueError:
             return _error(400, "invalid_json", "the body must be JSON")
         payload: dict[str, Any] = {
-            "end_user": {
-                "id": user,
-                "name": user.capitalize(),
-                "email": f"{user.lower()}@acme.example",
-            },
+            "end_user": end_user(user),
             "source_types": list(config.source_types),
         }
         source_id = wanted.get("source_id") if isinstance(wanted, dict) else None
@@ -106,6 +102,25 @@ def create_app(
             return JSONResponse(answer.json(), status_code=answer.status_code)
         minted = answer.json()
         return JSONResponse({"token": minted["token"], "expires_at": minted["expires_at"]})
+
+    async def connect_link(request: Request) -> Response:
+        """A hosted connect link for the signed-in user, to finish on any device; it comes back
+        to this page with the receipt."""
+        user = signed_in_user(request)
+        if user is None:
+            return _error(401, "unauthorized", "sign in first")
+        # The bridge accepts only a return_url on BRIDGE_ALLOWED_ORIGINS, whatever Host says.
+        base = (config.public_url or str(request.base_url)).rstrip("/")
+        payload = {
+            "end_user": end_user(user),
+            "source_types": list(config.source_types),
+            "return_url": f"{base}/?{urlencode({'user': user})}",
+        }
+        answer = await request.state.bridge.post("/v1/connect-links", json=payload)
+        if answer.status_code != 201:
+            return JSONResponse(answer.json(), status_code=answer.status_code)
+        made = answer.json()
+        return JSONResponse({"url": made["url"], "expires_at": made["expires_at"]})
 
     async def connections(request: Request) -> Response:
         """The signed-in user's sources, as the bridge knows them."""
@@ -158,6 +173,13 @@ def create_app(
             Route("/api/stitch-session", stitch_session, methods=["POST"]),
             Route("/api/connections", connections, methods=["GET"]),
             Route("/api/receipts", verify_receipt, methods=["POST"]),
+            Route("/api/connect-link", connect_link, methods=["POST"]),
+            *event_routes(signin, deliveries, events_page),
+            Route(
+                "/webhooks/stitch-bridge",
+                webhook_receiver(config.webhook_secret, deliveries),
+                methods=["POST"],
+            ),
             Route("/csp-report", receive_csp_report, methods=["POST"]),
             Route("/csp-reports", list_csp_reports, methods=["GET"]),
             Mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static"),
@@ -166,4 +188,5 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.csp_reports = reports
+    app.state.webhook_deliveries = deliveries
     return app

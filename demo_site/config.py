@@ -35,6 +35,10 @@ class DemoConfig:
     default_user: str = "alice"
     # Connect-session lifetime asked of the bridge; None leaves the bridge's default.
     session_ttl: int | None = None
+    # This site's own URL (hosted links come back to it); None: the URL requests arrive on.
+    public_url: str | None = None
+    # BRIDGE_WEBHOOK_SECRET, when the bridge sends its webhooks to /webhooks/stitch-bridge.
+    webhook_secret: str | None = field(default=None, repr=False)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)
 
     def __post_init__(self) -> None:

@@ -11,7 +11,7 @@ import html
 from importlib import resources
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, Response
 from starlette.routing import Route
 
 from bridge.api.common import services_of
@@ -103,11 +103,19 @@ async def provider_callback(request: Request) -> Response:
             error=result.error,
         )
         target = with_query(result.return_url, {"stitch_bridge_resume": resume_id})
-        return RedirectResponse(
-            target,
-            status_code=303,
-            headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+        # A page that navigates on, not a 303: the provider's consent form may restrict where a
+        # form submission may end up (CSP form-action), and a redirect chain counts; a fresh
+        # navigation from this page does not. The target holds only the resume id.
+        body = (
+            f'<main id="stitch-bridge-return" data-testid="oauth-return" '
+            f'data-target="{html.escape(target)}"><h1>Signed in</h1>'
+            f'<p><a href="{html.escape(target)}">Continue</a></p></main>'
         )
+        head = (
+            f'<meta http-equiv="refresh" content="0;url={html.escape(target)}">'
+            f'<script src="/oauth/{SCRIPT}" defer></script>'
+        )
+        return _page("Signed in", body, status=200, head=head)
     title = "Connected" if result.ok else "Not connected"
     attributes = {
         "id": "stitch-bridge-oauth",

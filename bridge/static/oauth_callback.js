@@ -4,6 +4,13 @@
 "use strict";
 
 (() => {
+  // Redirect mode: go back to the SaaS page (the address carries only a single-use resume id).
+  const back = document.getElementById("stitch-bridge-return");
+  if (back) {
+    const target = new URL(back.dataset.target, window.location.href);
+    if (target.protocol === "https:" || target.protocol === "http:") window.location.replace(target.href);
+    return;
+  }
   const result = document.getElementById("stitch-bridge-oauth");
   if (!result) return;
   // The address carried the one-time code: keep it out of this window's history.

@@ -9,6 +9,8 @@
   const events = document.querySelector('[data-testid="events"]');
   const buttons = Array.from(document.querySelectorAll("button.connect"));
   const container = document.getElementById("stitch-bridge-container");
+  const sendLink = document.querySelector('[data-testid="send-link"]');
+  const linkUrl = document.querySelector('[data-testid="link-url"]');
 
   async function api(method, path, payload) {
     const res = await fetch(path, {
@@ -27,6 +29,7 @@
     if (e.step) parts.push(e.step);
     if (e.driver) parts.push(`(${e.driver})`);
     if (e.outcome) parts.push(e.outcome);
+    if (e.mode) parts.push(`${e.mode} (${e.reason})`);
     if (e.source) parts.push(`source ${e.source.id} · ${e.source.status}`);
     if (e.receipt) parts.push("with receipt");
     if (e.code) parts.push(`${e.code}: ${e.message}`);
@@ -38,7 +41,7 @@
     item.dataset.type = e.type;
     item.textContent = describe(e);
     events.append(item);
-    if (e.type === "connected" && e.receipt) verify(item, e.receipt);
+    if ((e.type === "connected" || e.type === "link_completed") && e.receipt) verify(item, e.receipt);
   }
 
   // The page's word that a source connected is not proof; the backend checks the receipt.
@@ -103,7 +106,9 @@
   let bridge = null;
   function mount() {
     if (bridge) bridge.destroy();
-    bridge = window.StitchBridge.create({ bridgeUrl: body.dataset.bridgeUrl, fetchSession, container });
+    bridge = window.StitchBridge.create({
+      bridgeUrl: body.dataset.bridgeUrl, fetchSession, container, mode: body.dataset.widgetMode || "auto",
+    });
     bridge.on("event", (e) => {
       logEvent(e);
       if (["source_created", "connected", "cancelled", "step_completed"].includes(e.type)) refresh();
@@ -125,8 +130,35 @@
     if (target) bridge.reconnect({ sourceId: Number(target.dataset.sourceId) }).catch(quiet);
   });
 
+  // A hosted link finished on this device comes back here with its receipt, once.
+  function linkReturn() {
+    const url = new URL(window.location.href);
+    const receipt = url.searchParams.get("stitch_bridge_receipt");
+    if (!receipt) return;
+    url.searchParams.delete("stitch_bridge_receipt");
+    window.history.replaceState(window.history.state, "", url.href);
+    logEvent({ type: "link_completed", receipt });
+  }
+
+  sendLink.addEventListener("click", async () => {
+    sendLink.disabled = true;
+    try {
+      const link = await api("POST", "/api/connect-link", {});
+      linkUrl.href = link.url;
+      linkUrl.textContent = link.url;
+      linkUrl.closest(".link-box").hidden = false;
+      logEvent({ type: "link_sent" });
+    } catch (err) {
+      logEvent({ type: "page_error", code: "connect_link", message: err.message });
+    }
+    sendLink.disabled = false;
+  });
+
   // For people poking at the demo (and its tests): remount or reach the widget instance.
   window.acmeDemo = { mount, get bridge() { return bridge; } };
   mount();
+  linkReturn();
+  // Back from a redirect-mode step (the address carries a resume id): finish that flow.
+  bridge.resume().catch(quiet);
   refresh();
 })();

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -28,14 +29,37 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 
+class MovableClock:
+    """Real time plus an offset a test moves forward: the bridge runs in real time (the browser
+    and the emulator do too) until a test needs it later, e.g. past a link's expiry."""
+
+    def __init__(self) -> None:
+        self.offset = 0.0
+
+    def time(self) -> float:
+        return time.time() + self.offset
+
+    def advance(self, seconds: float) -> None:
+        self.offset += seconds
+
+
 @pytest.fixture(scope="session")
 def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., Stack]]:
-    """Stacks by configuration, started on first use and shared by the session's tests."""
+    """Stacks by configuration, started on first use and shared by the session's tests.
+
+    `movable_clock=True` gives a stack of its own whose `bridge_clock` is a `MovableClock`
+    (moving the clock of a shared stack would change other tests' world)."""
     running: dict[tuple[Any, ...], Stack] = {}
     with contextlib.ExitStack() as exits:
 
-        def get(driver: str, *, session_ttl: int = 900, white_label_oauth: bool = True) -> Stack:
-            key = (driver, session_ttl, white_label_oauth)
+        def get(
+            driver: str,
+            *,
+            session_ttl: int = 900,
+            white_label_oauth: bool = True,
+            movable_clock: bool = False,
+        ) -> Stack:
+            key = (driver, session_ttl, white_label_oauth, movable_clock)
             if key not in running:
                 data_dir = tmp_path_factory.mktemp(f"stack-{driver}")
                 running[key] = exits.enter_context(
@@ -46,6 +70,7 @@ def stacks(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., S
                         session_ttl=session_ttl,
                         persist=False,
                         white_label_oauth=white_label_oauth,
+                        bridge_clock=MovableClock() if movable_clock else None,
                     )
                 )
             return running[key]
@@ -77,15 +102,26 @@ class Demo:
     context: Any
     pages: list[Any] = field(default_factory=list)
 
-    def open(self, user: str) -> Any:
-        page = self.context.new_page()
-        page.goto(f"{self.stack.demo_url}/?user={user}")
+    def open(self, user: str, *, mode: str | None = None, context: Any = None) -> Any:
+        """The demo page for `user` (its widget in `mode`, when given), in this test's browser
+        context or in `context` (another browser, as far as the bridge can tell)."""
+        page = self.new_page(context)
+        page.goto(f"{self.stack.demo_url}/?user={user}" + (f"&mode={mode}" if mode else ""))
+        self.wait_ready(page)
+        return page
+
+    def new_page(self, context: Any = None) -> Any:
+        """A page whose CSP violations are checked after the test (whatever it opens)."""
+        page = (context or self.context).new_page()
         self.pages.append(page)
+        return page
+
+    @staticmethod
+    def wait_ready(page: Any) -> None:
         from playwright.sync_api import expect
 
         expect(page.get_by_test_id("connections")).to_have_attribute("data-state", "ready")
         expect(page.locator("button.connect").first).to_be_enabled()
-        return page
 
     def sources(self, user: str) -> list[dict[str, Any]]:
         answer = httpx.get(
@@ -106,8 +142,27 @@ class Demo:
 
 
 @pytest.fixture
-def demo_for(browser_context: Any) -> Iterator[Callable[[Stack], Demo]]:
-    """Opens demo pages on a stack; after the test, asserts that no page broke its CSP."""
+def other_context(chromium: Any) -> Iterator[Callable[..., Any]]:
+    """More browser contexts for one test (another browser, an in-app browser's user agent),
+    with the same CSP probe as the test's own; all closed after the test."""
+    made: list[Any] = []
+
+    def make(**options: Any) -> Any:
+        context = chromium.new_context(**options)
+        context.add_init_script(CSP_PROBE)
+        context.set_default_timeout(15_000)
+        made.append(context)
+        return context
+
+    yield make
+    for context in made:
+        context.close()
+
+
+@pytest.fixture
+def demo_for(browser_context: Any, other_context: Any) -> Iterator[Callable[[Stack], Demo]]:
+    """Opens demo pages on a stack; after the test, asserts that no page broke its CSP (pages
+    of `other_context` too: it is torn down after this check, hence the dependency)."""
     browser_context.add_init_script(CSP_PROBE)
     browser_context.set_default_timeout(15_000)
     made: list[Demo] = []

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import contextlib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 
@@ -111,34 +113,55 @@ MARK_ONCE = """(node, wanted) => {
 
 @dataclass
 class Driver:
-    """Acts on what is on screen until the demo page logs `connected`."""
+    """Acts on what is on screen until the demo page logs `connected` (or `finished` says so,
+    on pages without the demo's events panel, such as a hosted link)."""
 
     page: Any
     spec: FlowSpec
     shots: Shots
     done_marks: set[str] = field(default_factory=set)
+    finished: Callable[[], str | None] | None = None
 
     def run(self, timeout: float = 45.0) -> str:
         deadline = time.monotonic() + timeout
         known_errors = len(events(self.page, "error"))
         while time.monotonic() < deadline:
-            connected = events(self.page, "connected")
-            if connected:
+            try:
+                done = self.finished() if self.finished else self._connected()
+                errors = events(self.page, "error")[known_errors:]
+            except PlaywrightError:  # the page is navigating (redirect mode): look again
+                self.page.wait_for_timeout(100)
+                continue
+            if done:
                 self.shots.take(self.page, "connected")
-                return connected[-1]
-            errors = events(self.page, "error")[known_errors:]
+                return done
             if errors and "bad_properties" not in errors[-1]:
                 raise AssertionError(f"the widget reported an error: {errors[-1]}")
             if not self.step():
                 self.page.wait_for_timeout(100)
         raise AssertionError(f"not connected in {timeout}s; events: {events(self.page)}")
 
+    def _connected(self) -> str | None:
+        connected = events(self.page, "connected")
+        return connected[-1] if connected else None
+
     def step(self) -> bool:
         """Acts once on the newest surface that asks for something; False when none does."""
+        try:
+            # Redirect mode: the page itself went to the provider's consent screen.
+            approve = self.page.get_by_test_id("approve")
+            if approve.count() and approve.is_visible():
+                self.shots.take(self.page, "page-consent")
+                approve.click()
+                return True
+        except PlaywrightError:
+            return False
         for popup in reversed(popups(self.page)):
             try:
                 if self.act(popup, popup.locator("body"), "popup"):
                     return True
+            except PlaywrightTimeout:  # its screen changed while we looked; look again
+                continue
             except Exception:  # the popup closed while we looked; look again next round
                 if not popup.is_closed():
                     raise
@@ -146,6 +169,8 @@ class Driver:
         try:
             return self.act(self.page, root, "widget")
         except PlaywrightTimeout:  # the panel changed while we looked; look again next round
+            return False
+        except PlaywrightError:  # the page navigated away (redirect mode); look again
             return False
 
     def act(self, page: Any, surface: Any, where: str) -> bool:

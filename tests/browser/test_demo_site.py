@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import Any
 
 import httpx
 
+from bridge.events import encode, signature
 from tests.live import free_port
 
 
@@ -90,3 +93,48 @@ def _check_running_demo(process: Any, base: int, data_dir: Path) -> None:
     assert httpx.get(f"{demo_url}/", timeout=10).status_code == 200
     assert httpx.get(f"http://127.0.0.1:{base}/widget.js", timeout=10).status_code == 200
     assert (data_dir / "bridge.db").exists()
+
+
+def test_the_webhook_receiver_counts_only_correctly_signed_fresh_deliveries(stacks: Any) -> None:
+    stack = stacks("native")
+    user = "hooked"
+    headers = {"X-Acme-User": _page_token(stack.demo_url, user)}
+    minted = httpx.post(f"{stack.demo_url}/api/stitch-session", json={}, headers=headers)
+    widget = {"Authorization": f"Bearer {minted.json()['token']}", "Origin": stack.demo_url}
+    made = httpx.post(
+        f"{stack.bridge_url}/v1/sources", json={"type": "platform.recurly"}, headers=widget
+    )
+    assert made.status_code == 201, made.text
+    listed = httpx.get(f"{stack.demo_url}/api/events", headers=headers, timeout=10).json()
+    event = listed["data"][0]
+
+    def deliveries() -> int:
+        url = f"{stack.demo_url}/api/events/{event['id']}"
+        return int(httpx.get(url, headers=headers, timeout=10).json()["deliveries"])
+
+    for _ in range(100):  # the bridge's outbox sends it to the demo's receiver
+        if deliveries() == 1:
+            break
+        time.sleep(0.05)
+    assert deliveries() == 1
+
+    secret = json.loads((stack.data_dir / "secrets.json").read_text())["webhook_secret"]
+    body = encode(event)
+    now = int(time.time())
+    receiver = f"{stack.demo_url}/webhooks/stitch-bridge"
+    refused = [
+        signature("not-the-webhook-secret-at-all-000", now, body),
+        signature(secret, now - 3600, body),  # a replay of an old delivery
+        signature(secret, now, body + b" "),  # signed, then changed
+        f"t={now}",
+        "",
+    ]
+    for header in refused:
+        sent = httpx.post(receiver, content=body, headers={"Bridge-Signature": header})
+        assert sent.status_code == 400, header
+    assert deliveries() == 1
+    signed = httpx.post(
+        receiver, content=body, headers={"Bridge-Signature": signature(secret, now, body)}
+    )
+    assert signed.status_code == 204
+    assert deliveries() == 2

@@ -30,6 +30,8 @@ def test_a_blocked_stitch_popup_rejects_with_popup_blocked_and_retry_connects(
 
     widget = page.get_by_test_id("stitch-bridge")
     expect(widget.get_by_test_id("retry")).to_be_visible()
+    # Every step of this driver is a Stitch window: nothing could continue in this one.
+    expect(widget.get_by_test_id("continue-here")).to_have_count(0)
     shots.take(page, "retry")
     rejection = page.evaluate("window.__rejections")
     assert rejection == [{"name": "PopupBlockedError", "code": "popup_blocked", "typed": True}]
@@ -59,6 +61,7 @@ def test_a_blocked_sign_in_window_mid_flow_can_be_retried(
     page.evaluate(BLOCK_POPUPS)
     widget.get_by_test_id("authorize").click()
     expect(widget.get_by_test_id("retry")).to_be_visible()
+    expect(widget.get_by_test_id("continue-here")).to_be_visible()  # the redirect fallback
     shots.take(page, "retry")
     assert popups(page) == []
 

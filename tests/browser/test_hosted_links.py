@@ -1,0 +1,113 @@
+"""Hosted connect links in a browser (CONTRACT §4.7): the demo's "send me a link", the flow on
+the bridge's own page, the way back with a receipt, and what other browsers see."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.flows import SPECS, Driver
+
+pytestmark = pytest.mark.browser
+
+
+def _unavailable(page: Any, reason: str, *private: str) -> None:
+    """The page says why the link cannot be used, and nothing about whose it is."""
+    expect(page.get_by_test_id("link-unavailable")).to_have_attribute("data-reason", reason)
+    assert page.get_by_test_id("hosted-link").count() == 0
+    content = page.content()
+    for secret in private:
+        assert secret not in content, secret
+
+
+def test_a_link_is_finished_in_one_browser_and_refused_in_another(
+    stacks: Any, demo_for: Any, other_context: Any, user: str, shots: Any
+) -> None:
+    stack = stacks("native")
+    demo = demo_for(stack)
+    page = demo.open(user)
+    page.get_by_test_id("send-link").click()
+    link = page.get_by_test_id("link-url")
+    expect(link).to_be_visible()
+    url = link.get_attribute("href")
+    assert url and url.startswith(f"{stack.bridge_url}/connect/")
+    shots.take(page, "link")
+
+    # The person opens the link (here: in the same browser); it is theirs from now on.
+    hosted = demo.new_page()
+    hosted.goto(url)
+    expect(hosted.get_by_test_id("hosted-link")).to_be_visible()
+    expect(hosted.get_by_test_id("connect-platform.recurly")).to_be_visible()
+    shots.take(hosted, "hosted")
+
+    # Anyone else with the address meanwhile: in use, and not whose.
+    stranger = demo.new_page(other_context())
+    stranger.goto(url)
+    _unavailable(stranger, "in_use", user, user.capitalize(), f"{user}@acme.example")
+    assert stranger.context.cookies() == []  # no claim of its own
+    shots.take(stranger, "in-use")
+
+    hosted.get_by_test_id("connect-platform.recurly").click()
+
+    def back_at_the_demo() -> str | None:
+        return hosted.url if hosted.url.startswith(stack.demo_url) else None
+
+    Driver(hosted, SPECS["platform.recurly"], shots, finished=back_at_the_demo).run()
+    # Back on the SaaS page with a receipt the SaaS verified, and the address cleaned.
+    done = hosted.locator('[data-testid="events"] > [data-type="link_completed"]')
+    expect(done).to_have_attribute("data-receipt", "valid")
+    assert "stitch_bridge_receipt" not in hosted.url
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]
+    shots.take(hosted, "returned")
+
+    # Used up: the stranger, and the owner too, get the "used" page; nothing more is minted.
+    stranger.reload()
+    _unavailable(stranger, "used", user, user.capitalize(), f"{user}@acme.example")
+    again = demo.new_page()
+    again.goto(url)
+    _unavailable(again, "used", user)
+    shots.take(again, "used")
+    minted = again.evaluate(
+        "async (path) => (await fetch(path + '/session', {method: 'POST'})).status",
+        url.removeprefix(stack.bridge_url),
+    )
+    assert minted == 401
+
+
+def test_an_expired_link_says_so_to_its_owner_and_to_anyone_else(
+    stacks: Any, demo_for: Any, other_context: Any, user: str, shots: Any
+) -> None:
+    stack = stacks("native", movable_clock=True)
+    demo = demo_for(stack)
+    made = httpx.post(
+        f"{stack.bridge_url}/v1/connect-links",
+        headers={"Authorization": f"Bearer {stack.api_key}"},
+        json={
+            "end_user": {"id": user, "name": "Ada Lovelace", "email": "ada@example.test"},
+            "expires_in": 60,
+            "return_url": f"{stack.demo_url}/?user={user}",
+        },
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    url = made.json()["url"]
+    owner = demo.new_page()
+    owner.goto(url)
+    expect(owner.get_by_test_id("connect-platform.recurly")).to_be_visible()
+
+    stack.bridge_clock.advance(61)  # the bridge's own clock: the link's minute is over
+    # The page still open gets no session any more, and reloaded it says why.
+    status = owner.evaluate(
+        "async (path) => (await fetch(path + '/session', {method: 'POST'})).status",
+        url.removeprefix(stack.bridge_url),
+    )
+    assert status == 401
+    owner.reload()
+    _unavailable(owner, "expired", user, "Ada", "ada@example.test")
+    shots.take(owner, "expired")
+    stranger = demo.new_page(other_context())
+    stranger.goto(url)
+    _unavailable(stranger, "expired", user, "Ada", "ada@example.test")
