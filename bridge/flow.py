@@ -126,11 +126,18 @@ async def complete_step(
         answer["step_completed"] = reauthorized
         if reauthorized:
             answer["next_step"] = None
+    add_receipt(services, answer, row, upstream)
+    return answer
+
+
+def add_receipt(
+    services: Services, answer: dict[str, Any], row: SourceRow, upstream: Source
+) -> None:
+    """A completion receipt, once Stitch says the source is fully configured."""
     if upstream.report_card.current_step_type == "fully_configured" and row.connected_at:
         answer["receipt"] = services.tokens.mint_receipt(
             row.id, row.end_user_id, row.tenant or None, row.connected_at
         )
-    return answer
 
 
 async def verify_receipt(services: Services, receipt: object) -> dict[str, Any]:

@@ -162,6 +162,15 @@ _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}
 _UPSTREAM = ("upstream_rate_limited", "upstream_unavailable")
 _SESSION_ERRORS = ("unauthorized", "session_expired", "origin_not_allowed")
 _BODY_ERRORS = ("invalid_json", "invalid_request", "payload_too_large")
+_STEP_ERRORS = (
+    *_SESSION_ERRORS,
+    *_BODY_ERRORS,
+    "token_invalid",
+    "token_expired",
+    "token_used",
+    "source_not_found",
+    *_UPSTREAM,
+)
 
 
 def _op(summary: str, auth: list[Any], responses: dict[str, Any], **extra: Any) -> dict[str, Any]:
@@ -356,15 +365,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                         "instructions",
                         _obj(["driver"], {"driver": {"enum": ["stitchjs", "native"]}}),
                     ),
-                    **_errors(
-                        *_SESSION_ERRORS,
-                        *_BODY_ERRORS,
-                        "token_invalid",
-                        "token_expired",
-                        "token_used",
-                        "source_not_found",
-                        *_UPSTREAM,
-                    ),
+                    **_errors(*_STEP_ERRORS),
                 },
                 requestBody=_body(
                     _obj(
@@ -381,15 +382,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                 _AUTH_SESSION,
                 {
                     "200": source_answer,
-                    **_errors(
-                        *_SESSION_ERRORS,
-                        *_BODY_ERRORS,
-                        "token_invalid",
-                        "token_expired",
-                        "token_used",
-                        "source_not_found",
-                        *_UPSTREAM,
-                    ),
+                    **_errors(*_STEP_ERRORS),
                 },
                 requestBody=_body(_obj(["resume_id"], {"resume_id": _STR}, extra=False)),
             )
@@ -400,15 +393,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                 _AUTH_SESSION,
                 {
                     "200": source_answer,
-                    **_errors(
-                        *_SESSION_ERRORS,
-                        *_BODY_ERRORS,
-                        "token_invalid",
-                        "token_expired",
-                        "token_used",
-                        "source_not_found",
-                        *_UPSTREAM,
-                    ),
+                    **_errors(*_STEP_ERRORS),
                 },
                 requestBody=_body(
                     _obj(

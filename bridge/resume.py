@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import update
 
 from bridge.errors import BridgeError
-from bridge.flow import source_answer
+from bridge.flow import add_receipt, source_answer
 from bridge.services import Services
 from bridge.sources import read_through, tenant_key
 from bridge.steps import plan_next_step, step_done
@@ -95,8 +95,5 @@ async def resume_flow(services: Services, cs: ConnectSession, resume_id: object)
         answer["step_completed"] = True
     else:
         answer["step_completed"] = step_done(upstream, point.step)
-    if upstream.report_card.current_step_type == "fully_configured" and row.connected_at:
-        answer["receipt"] = services.tokens.mint_receipt(
-            row.id, row.end_user_id, row.tenant or None, row.connected_at
-        )
+    add_receipt(services, answer, row, upstream)
     return answer
