@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 
@@ -20,7 +21,9 @@ from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.sources import observe, record_event
 from bridge.steps import source_status
+from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchError, StitchNotFound
+from bridge.stitch.models import ConnectionCheck, Source
 from bridge.store import queries as q
 from bridge.store.tables import SourceRow
 
@@ -34,6 +37,28 @@ def _epoch(stamp: str | None) -> float | None:
         return datetime.fromisoformat(stamp.replace("Z", "+00:00")).astimezone(UTC).timestamp()
     except ValueError:
         return None
+
+
+def connection_verdict(
+    check: ConnectionCheck | None, extraction: dict[str, Any] | None, connected_at: float
+) -> bool | None:
+    """Whether a connected source needs its end user again, from the most recent thing Stitch
+    ran for it: True when that connection check or extraction failed (after the source was
+    connected), False when it passed, None when neither says anything."""
+    outcomes: list[tuple[float, bool]] = []  # (finished at, passed)
+    if check is not None and check.status in ("failed", "succeeded"):
+        outcomes.append((_epoch(check.completion_time) or 0.0, check.status == "succeeded"))
+    if extraction is not None:
+        tap = extraction.get("tap_exit_status")
+        stopped = extraction.get("tap_description") == "Terminated"  # a person stopped it
+        if tap is not None and not stopped:
+            finished = _epoch(extraction.get("completion_time")) or 0.0
+            outcomes.append((finished, tap == 0))
+    relevant = [(at, ok) for at, ok in outcomes if ok or at >= connected_at]
+    if not relevant:
+        return None
+    _, passed = max(relevant)
+    return not passed
 
 
 class Reconciler:
@@ -50,6 +75,23 @@ class Reconciler:
             except Exception:
                 log.exception("reconciliation round failed")
             await asyncio.sleep(self.interval)
+
+    async def _extractions(
+        self, account: StitchAccount, rows: list[SourceRow], upstream: dict[int, Source]
+    ) -> dict[int, dict[str, Any]]:
+        """The last extraction per connected source (one rate-limited call per account)."""
+        connected = [r for r in rows if r.connected_at is not None and r.id in upstream]
+        client_ids = {upstream[r.id].stitch_client_id for r in connected} - {None}
+        found: dict[int, dict[str, Any]] = {}
+        for client_id in client_ids:
+            assert client_id is not None
+            try:
+                for extraction in await account.list_extractions(client_id):
+                    if isinstance(extraction.get("source_id"), int):
+                        found[extraction["source_id"]] = extraction
+            except StitchError as error:  # rate-limited or down: the checks still speak
+                log.info("extractions not read this round", extra={"error": type(error).__name__})
+        return found
 
     async def reconcile_once(self) -> None:
         services = self.services
@@ -82,6 +124,7 @@ class Reconciler:
         services = self.services
         account = await services.account_for(tenant or None)
         upstream = {s.id: s for s in await account.list_sources()}
+        extractions = await self._extractions(account, rows, upstream)
         for row in rows:
             source = upstream.get(row.id)
             if source is None:
@@ -92,12 +135,7 @@ class Reconciler:
                     check = await account.last_connection_check(row.id)
                 except StitchNotFound:
                     check = None
-                if check is not None and check.status in ("failed", "succeeded"):
-                    finished = _epoch(check.completion_time) or 0.0
-                    if check.status == "failed" and finished >= row.connected_at:
-                        reauth = True
-                    elif check.status == "succeeded":
-                        reauth = False
+                reauth = connection_verdict(check, extractions.get(row.id), row.connected_at)
             async with services.db.begin() as session:
                 current = await session.get(SourceRow, row.id, with_for_update=True)
                 if current is None or current.deleted_at is not None:

@@ -399,6 +399,24 @@ class StitchAccount:
             raise StitchUnavailable("unexpected replication job from Stitch: no job_name")
         return str(body["job_name"])
 
+    async def list_extractions(
+        self, stitch_client_id: int, *, max_pages: int = 10
+    ) -> list[dict[str, Any]]:
+        """GET /v4/{client}/extractions (§5.6): the last extraction per source, every page.
+
+        Rate-limited as `jobs` (30 per 10 minutes per account): call it sparingly."""
+        found: list[dict[str, Any]] = []
+        for page in range(1, max_pages + 1):
+            body = await self._call("GET", f"/v4/{_id(stitch_client_id)}/extractions?page={page}")
+            data = body.get("data") if isinstance(body, dict) else None
+            if not isinstance(data, list):
+                raise StitchUnavailable("unexpected extractions page from Stitch: no data")
+            found.extend(item for item in data if isinstance(item, dict))
+            links = body.get("links")
+            if not isinstance(links, dict) or not links.get("next"):
+                break
+        return found
+
     async def create_ephemeral_token(self) -> str:
         """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""
         body = await self._call("POST", "/v3/sessions/ephemeral")

@@ -112,6 +112,19 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
         backend.script_check(_check_script(await body_of(request)))
         return reply({"check_scripts": backend.check_scripts()})
 
+    async def script_job_failure(request: Request) -> Response:
+        body = await body_of(request)
+        source_id = body.get("source_id")
+        message = body.get("tap_error") or "tap failed: 401 Unauthorized (credentials revoked)"
+        if (
+            isinstance(source_id, bool)
+            or not isinstance(source_id, int)
+            or not isinstance(message, str)
+        ):
+            return reply({"error": "source_id (integer) and tap_error (string) expected"}, 400)
+        backend.script_job_failure(source_id, message)
+        return reply({"source_id": source_id, "tap_error": message})
+
     async def clear_check_scripts(request: Request) -> Response:
         backend.clear_check_scripts()
         return reply({"check_scripts": []})
@@ -155,6 +168,7 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
         Route(f"{prefix}/clock", now, methods=["GET"]),
         Route(f"{prefix}/checks", script_check, methods=["POST"]),
         Route(f"{prefix}/checks", clear_check_scripts, methods=["DELETE"]),
+        Route(f"{prefix}/jobs", script_job_failure, methods=["POST"]),
         Route(f"{prefix}/config", configure, methods=["POST"]),
         Route(f"{prefix}/config", show_config, methods=["GET"]),
         Route(f"{prefix}/accounts", add_account, methods=["POST"]),

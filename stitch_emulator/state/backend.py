@@ -41,6 +41,7 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         self.catalogue = catalogue or load_catalogue()
         self.controls = Controls()
         self.jobs_rate_limit = jobs.JobsRateLimit()
+        self.job_failures: dict[int, str] = {}  # source id -> tap error of its next job
         self.revision = 0
         self.world = World()
         if config.state_file and Path(config.state_file).exists():
@@ -79,6 +80,7 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         self.config = self._initial_config
         self.controls.reset()
         self.jobs_rate_limit = jobs.JobsRateLimit()
+        self.job_failures = {}
         self._ensure_default_account()
         provider = getattr(self, "provider", None)
         if provider is not None:  # the fake OAuth provider's clients and scripted errors

@@ -16,7 +16,7 @@ class ReplicationJobOperations:
     def start_replication_job(self, account_id: int, source_id: int) -> dict[str, Any]:
         source = self.world.source(account_id, source_id)
         configured = source is not None and self._step_type(source) == "fully_configured"
-        return jobs.start_replication(
+        answer = jobs.start_replication(
             self.world,
             source,
             source_id,
@@ -25,6 +25,17 @@ class ReplicationJobOperations:
             now=self.clock.now(),
             duration=self.config.job_duration,
         )
+        failure = self.job_failures.pop(source_id, None)
+        if failure is not None and "job_name" in answer:
+            for job in self.world.jobs:
+                if job.name == answer["job_name"]:
+                    job.tap_error = failure
+        return answer
+
+    @operation
+    def script_job_failure(self, source_id: int, tap_error: str) -> None:
+        """The next replication job of `source_id` fails in its tap with this message."""
+        self.job_failures[source_id] = tap_error
 
     @operation
     def stop_replication_job(self, account_id: int, source_id: int) -> dict[str, int]:

@@ -44,17 +44,18 @@ def _tap_name(source_type: str) -> str:
 
 def extraction_view(job: Job, source: Source) -> dict[str, Any]:
     """The Extraction object of §4.11 for a finished job."""
+    failed = job.stopped or job.tap_error is not None
     return {
-        "target_exit_status": None if job.stopped else 0,
+        "target_exit_status": None if failed else 0,
         "job_name": job.name,
         "start_time": iso(job.start_time),
         "stitch_client_id": job.account_id,
-        "tap_exit_status": 1 if job.stopped else 0,
+        "tap_exit_status": 1 if failed else 0,
         "source_type": _tap_name(source.type),
         "target_description": None,
         "discovery_exit_status": 0,
         "discovery_description": None,
-        "tap_description": "Terminated" if job.stopped else None,
+        "tap_description": job.tap_error or ("Terminated" if job.stopped else None),
         "completion_time": iso(job.completion_time),
         "source_id": job.source_id,
     }
@@ -183,6 +184,6 @@ def log_text(job: Job) -> str:
     """What the extraction-log download holds for a job."""
     lines = [f"{iso(job.start_time)} INFO job {job.name} started"]
     if job.completion_time is not None:
-        outcome = "stopped" if job.stopped else "finished"
+        outcome = "stopped" if job.stopped else "failed" if job.tap_error else "finished"
         lines.append(f"{iso(job.completion_time)} INFO job {outcome}")
     return "\n".join(lines) + "\n"

@@ -104,6 +104,7 @@ class Job:
     completion_time: datetime | None = None
     stopped: bool = False
     loaded_streams: list[str] = field(default_factory=list)
+    tap_error: str | None = None  # scripted: the tap failed (e.g. credentials revoked)
 
 
 @dataclass

@@ -9,7 +9,7 @@ import httpx
 
 from bridge.reconciler import Reconciler
 from bridge.services import open_services
-from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
+from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 
 
 def _connect(stack: Stack) -> int:
@@ -70,3 +70,74 @@ def test_a_failing_check_marks_a_connected_source_and_a_passing_one_clears_it(st
         stack.backend().get("/v1/end-users/watched/sources").json()["data"][0]["status"]
         == "connected"
     )
+
+
+def test_a_failed_extraction_marks_a_connected_source_until_one_passes(stack: Stack) -> None:
+    source_id = _connect(stack)
+    emulator = stack.emulator()
+    emulator.post(
+        f"{stack.emulator_url}/_emulator/jobs",
+        json={
+            "source_id": source_id,
+            "tap_error": "401 Unauthorized: the refresh token was revoked",
+        },
+    ).raise_for_status()
+    headers = {"Authorization": f"Bearer {STITCH_TOKEN}"}
+    emulator.post(
+        f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
+    ).raise_for_status()
+    stack.advance(31)  # the job runs its course and fails in the tap
+    _reconcile(stack)
+    assert (
+        stack.backend().get("/v1/end-users/watched/sources").json()["data"][0]["status"]
+        == "needs_reauth"
+    )
+    assert [e["type"] for e in stack.events()].count("source.needs_reauth") == 1
+
+    emulator.post(
+        f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
+    ).raise_for_status()
+    stack.advance(31)  # the next one passes
+    _reconcile(stack)
+    assert [e["type"] for e in stack.events()].count("source.reauth_completed") == 1
+
+
+def test_the_verdict_follows_what_stitch_ran_last() -> None:
+    from bridge.reconciler import connection_verdict
+    from bridge.stitch.models import ConnectionCheck
+
+    def check(status: str, at: str) -> ConnectionCheck:
+        return ConnectionCheck.from_json(
+            {
+                "name": "1.2.check.x",
+                "status": status,
+                "error": status == "failed",
+                "mode": "check",
+                "start_time": at,
+                "completion_time": at,
+                "check_exit_status": 0 if status == "succeeded" else 1,
+                "discovery_exit_status": 0 if status == "succeeded" else 1,
+                "discovery_error_message": None,
+            }
+        )
+
+    def extraction(tap: int, at: str, description: str | None = None) -> dict[str, object]:
+        return {"tap_exit_status": tap, "completion_time": at, "tap_description": description}
+
+    connected = 1_600_000_000.0  # 2020-09-13T12:26:40Z
+    assert connection_verdict(None, None, connected) is None
+    assert connection_verdict(check("succeeded", "2020-09-14T00:00:00Z"), None, connected) is False
+    assert connection_verdict(check("failed", "2020-09-14T00:00:00Z"), None, connected) is True
+    # A failure from before the source was connected says nothing about it now.
+    assert connection_verdict(check("failed", "2020-09-01T00:00:00Z"), None, connected) is None
+    # The latest word wins: a failed extraction after a passing check, and the other way round.
+    ok_check, bad_run = (
+        check("succeeded", "2020-09-14T00:00:00Z"),
+        extraction(1, "2020-09-15T00:00:00Z"),
+    )
+    assert connection_verdict(ok_check, bad_run, connected) is True
+    later_ok = check("succeeded", "2020-09-16T00:00:00Z")
+    assert connection_verdict(later_ok, bad_run, connected) is False
+    # A job a person stopped is no failure of the connection.
+    stopped = extraction(1, "2020-09-15T00:00:00Z", "Terminated")
+    assert connection_verdict(ok_check, stopped, connected) is False
