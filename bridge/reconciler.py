@@ -19,7 +19,7 @@ from sqlalchemy import select
 from bridge.creation import reconcile_intent
 from bridge.errors import BridgeError
 from bridge.services import Services
-from bridge.sources import observe, record_event
+from bridge.sources import differs, observe, record_event
 from bridge.steps import source_status
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchError, StitchNotFound
@@ -136,6 +136,8 @@ class Reconciler:
                 except StitchNotFound:
                     check = None
                 reauth = connection_verdict(check, extractions.get(row.id), row.connected_at)
+            if not differs(row, source) and reauth in (None, row.needs_reauth):
+                continue  # nothing new: no write transaction per source every minute
             async with services.db.begin() as session:
                 current = await session.get(SourceRow, row.id, with_for_update=True)
                 if current is None or current.deleted_at is not None:

@@ -199,17 +199,19 @@ async def end_user_sources(
     async with services.db() as session:
         rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
     live = [row for row in rows if row.deleted_at is None]
+    stale = []
     if live:
         upstream = {s.id: s for s in await (await services.account_for(tenant)).list_sources()}
+        stale = [r for r in live if r.id in upstream and differs(r, upstream[r.id])]
+    if stale:  # write only what Stitch's answer changed
         async with services.db.begin() as session:
-            for row in live:
-                current = await session.get(SourceRow, row.id, with_for_update=True)
-                if current is not None and row.id in upstream:
-                    await observe(services, session, current, upstream[row.id])
-                    row = current
-        async with services.db() as session:
-            rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
-    return [render_source(row) for row in rows if row.deleted_at is None]
+            for index, row in enumerate(live):
+                if row in stale:
+                    current = await session.get(SourceRow, row.id, with_for_update=True)
+                    if current is not None:
+                        await observe(services, session, current, upstream[row.id])
+                        live[index] = current
+    return [render_source(row) for row in live if row.deleted_at is None]
 
 
 async def delete_end_user_source(
