@@ -16,6 +16,7 @@ from typing import Any
 
 from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
+from playwright.sync_api import expect
 
 
 @dataclass
@@ -229,3 +230,13 @@ class Driver:
         self.shots.take(page, f"{where}-streams")
         submit.click()
         return True
+
+
+def hubspot_to_oauth_step(page: Any) -> Any:
+    """Start a HubSpot connection on the demo page and fill its form: the widget at `authorize`."""
+    page.get_by_test_id("connect-platform.hubspot").click()
+    widget = page.get_by_test_id("stitch-bridge")
+    widget.get_by_test_id("property-start_date").fill("2017-01-01T00:00:00Z")
+    widget.get_by_test_id("submit").click()
+    expect(widget.get_by_test_id("authorize")).to_be_visible()
+    return widget

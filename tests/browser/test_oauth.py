@@ -8,18 +8,9 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.flows import SPECS, Driver, popups
+from tests.browser.flows import SPECS, Driver, hubspot_to_oauth_step, popups
 
 pytestmark = pytest.mark.browser
-
-
-def _to_oauth_step(page: Any) -> Any:
-    page.get_by_test_id("connect-platform.hubspot").click()
-    widget = page.get_by_test_id("stitch-bridge")
-    widget.get_by_test_id("property-start_date").fill("2017-01-01T00:00:00Z")
-    widget.get_by_test_id("submit").click()
-    expect(widget.get_by_test_id("authorize")).to_be_visible()
-    return widget
 
 
 def test_white_label_oauth_opens_the_provider_and_comes_back_to_the_widget(
@@ -27,7 +18,7 @@ def test_white_label_oauth_opens_the_provider_and_comes_back_to_the_widget(
 ) -> None:
     demo = demo_for(stacks("native"))
     page = demo.open(user)
-    widget = _to_oauth_step(page)
+    widget = hubspot_to_oauth_step(page)
     shots.take(page, "authorize")
     with page.expect_popup() as opened:
         widget.get_by_test_id("authorize").click()
@@ -49,7 +40,7 @@ def test_a_denied_consent_shows_a_step_error_and_authorize_again(
 ) -> None:
     demo = demo_for(stacks("native"))
     page = demo.open(user)
-    widget = _to_oauth_step(page)
+    widget = hubspot_to_oauth_step(page)
     with page.expect_popup() as opened:
         widget.get_by_test_id("authorize").click()
     opened.value.get_by_test_id("deny").click()
@@ -67,7 +58,7 @@ def test_without_a_white_label_app_the_oauth_step_falls_back_to_stitchjs(
 ) -> None:
     demo = demo_for(stacks("native", white_label_oauth=False))
     page = demo.open(user)
-    widget = _to_oauth_step(page)
+    widget = hubspot_to_oauth_step(page)
     with page.expect_popup() as opened:
         widget.get_by_test_id("authorize").click()
     popup = opened.value

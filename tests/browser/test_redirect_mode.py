@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.flows import SPECS, Driver, popups
+from tests.browser.flows import SPECS, Driver, hubspot_to_oauth_step, popups
 
 pytestmark = pytest.mark.browser
 
@@ -41,15 +41,6 @@ def _record_navigations(page: Any) -> list[str]:
     return seen
 
 
-def _fill_hubspot_form(page: Any) -> Any:
-    page.get_by_test_id("connect-platform.hubspot").click()
-    widget = page.get_by_test_id("stitch-bridge")
-    widget.get_by_test_id("property-start_date").fill("2017-01-01T00:00:00Z")
-    widget.get_by_test_id("submit").click()
-    expect(widget.get_by_test_id("authorize")).to_be_visible()
-    return widget
-
-
 def test_redirect_mode_goes_to_the_provider_and_back_and_resumes_once(
     stacks: Any, demo_for: Any, user: str, shots: Any
 ) -> None:
@@ -57,7 +48,7 @@ def test_redirect_mode_goes_to_the_provider_and_back_and_resumes_once(
     demo = demo_for(stack)
     page = demo.open(user, mode="redirect")
     navigations = _record_navigations(page)
-    widget = _fill_hubspot_form(page)
+    widget = hubspot_to_oauth_step(page)
     shots.take(page, "authorize")
     widget.get_by_test_id("authorize").click()
 
@@ -116,7 +107,7 @@ def test_a_return_url_off_the_allowed_origins_is_refused_before_anything_navigat
     stack = stacks("native")
     demo = demo_for(stack)
     page = demo.open(user)
-    widget = _fill_hubspot_form(page)
+    widget = hubspot_to_oauth_step(page)
     widget.get_by_test_id("close").click()
     source_id = demo.sources(user)[0]["id"]
     host = urlsplit(stack.demo_url).netloc
@@ -170,7 +161,7 @@ def test_after_a_blocked_popup_continue_here_finishes_the_flow_in_this_window(
     demo = demo_for(stack)
     page = demo.open(user)
     page.evaluate(KEEP_EVENTS)
-    widget = _fill_hubspot_form(page)
+    widget = hubspot_to_oauth_step(page)
     page.evaluate(BLOCK_POPUPS)
     widget.get_by_test_id("authorize").click()
     expect(widget.get_by_test_id("retry")).to_be_visible()
@@ -212,7 +203,7 @@ def test_an_in_app_browser_starts_in_redirect_mode_and_says_so(
         "redirect (in_app_browser)"
     )
     assert page.evaluate("window.acmeDemo.bridge.mode") == "redirect"
-    _fill_hubspot_form(page).get_by_test_id("authorize").click()
+    hubspot_to_oauth_step(page).get_by_test_id("authorize").click()
     page.wait_for_url(re.compile(r"/provider/authorize"))
     assert popups(page) == []
     shots.take(page, "in-app-consent")
