@@ -11,12 +11,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import update
 
 from bridge.clock import iso, new_id
 from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.sources import tenant_key
+from bridge.store.link_queries import find_link, take_over_claim, touch_claim
 from bridge.store.link_tables import ConnectLink
 from bridge.tokens import ConnectSession
 
@@ -96,11 +97,7 @@ def _claim_active(link: ConnectLink, now: float) -> bool:
 
 async def _find(services: Services, secret: str) -> ConnectLink | None:
     async with services.db() as session:
-        return (
-            await session.execute(
-                select(ConnectLink).where(ConnectLink.secret_hash == digest(secret))
-            )
-        ).scalar_one_or_none()
+        return await find_link(session, digest(secret))
 
 
 def _visit(link: ConnectLink | None, claim: str | None, now: float) -> Visit:
@@ -133,40 +130,17 @@ async def claim_link(services: Services, secret: str, claim: str | None) -> Clai
         return Claim(visit.link, None)
     fresh = secrets.token_urlsafe(32)
     async with services.db.begin() as session:
-        result = await session.execute(
-            update(ConnectLink)
-            .where(
-                ConnectLink.id == visit.link.id,
-                ConnectLink.state != "used",
-                ConnectLink.expires_at > now,
-                or_(
-                    ConnectLink.claim_hash.is_(None),
-                    func.coalesce(ConnectLink.active_at, ConnectLink.claimed_at)
-                    <= now - CLAIM_IDLE,
-                ),
-            )
-            .values(state="in_use", claim_hash=digest(fresh), claimed_at=now, active_at=now)
+        won = await take_over_claim(
+            session, visit.link.id, digest(fresh), now=now, idle_before=now - CLAIM_IDLE
         )
-    if getattr(result, "rowcount", 0) != 1:
+    if not won:
         raise BridgeError("unauthorized", "this link was just opened in another browser")
     return Claim(visit.link, fresh)
 
 
 async def _touch(services: Services, link: ConnectLink, claim: str | None, now: float) -> bool:
-    """Record activity of the browser holding the link; False when it no longer does (another
-    browser took over a lapsed claim a moment ago, or the flow just ended)."""
     async with services.db.begin() as session:
-        result = await session.execute(
-            update(ConnectLink)
-            .where(
-                ConnectLink.id == link.id,
-                ConnectLink.state != "used",
-                ConnectLink.expires_at > now,
-                ConnectLink.claim_hash == digest(claim or ""),
-            )
-            .values(active_at=now)
-        )
-    return getattr(result, "rowcount", 0) == 1
+        return await touch_claim(session, link.id, digest(claim or ""), now=now)
 
 
 async def owned_link(services: Services, secret: str, claim: str | None) -> ConnectLink:
