@@ -240,3 +240,15 @@ def test_completing_a_link_returns_to_the_saas_with_a_receipt_and_uses_it_up(sta
     assert owner.post(f"{path}/session").status_code == 401
     assert browser.claim().status_code == 401
     assert Browser(stack, url).open().status_code == 410  # used for everyone
+
+
+@pytest.mark.parametrize("bridge_overrides", [{"public_url": "https://bridge.example"}])
+def test_on_https_the_claim_cookie_is_secure(stack: Stack) -> None:
+    url = _link(stack).json()["url"]
+    path = url.removeprefix("https://bridge.example")
+    claimed = httpx.post(
+        f"{stack.bridge_url}{path}/claim", headers={"Origin": "https://bridge.example"}
+    )
+    assert claimed.status_code == 200, claimed.text
+    cookie = claimed.headers["set-cookie"]
+    assert "Secure" in cookie and f"Path={path}" in cookie
