@@ -1,6 +1,7 @@
 """Hosted connect links: a URL an end user opens on any device to connect a source, no SaaS page
-needed. The first browser to open a link owns it (a cookie binds it) until the flow ends; anyone
-else gets a page that says the link is in use, used or expired, and nothing more."""
+needed. Opening (GET/HEAD) only shows it; the page's script in a real browser claims it (a cookie
+binds it) and keeps it while active; anyone else meanwhile gets a page that says the link is in
+use, used or expired, and nothing more."""
 
 from __future__ import annotations
 
@@ -10,18 +11,21 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import update
 
 from bridge.clock import iso, new_id
 from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.sources import tenant_key
+from bridge.store.link_queries import find_link, take_over_claim, touch_claim
 from bridge.store.link_tables import ConnectLink
 from bridge.tokens import ConnectSession
 
 DEFAULT_EXPIRES_IN = 604_800
 MAX_EXPIRES_IN = 2_592_000
 LINK_SESSION_TTL = 900
+# A claim with no activity for this long lapses: another browser may take the link over.
+CLAIM_IDLE = 1800
 
 
 def digest(secret: str) -> str:
@@ -68,47 +72,90 @@ async def create_link(
 
 @dataclass(frozen=True)
 class Visit:
-    """What a browser opening a link gets: the flow (with a claim cookie to set) or a reason."""
+    """What a browser opening a link sees: the flow page (`link`) or why not (`reason`)."""
 
     link: ConnectLink | None
     reason: str | None  # in_use | used | expired
-    claim: str | None  # a new claim secret to set as a cookie
+
+
+@dataclass(frozen=True)
+class Claim:
+    link: ConnectLink
+    cookie: str | None  # a new claim secret to set as a cookie; None when the browser had it
+
+
+def _holds(link: ConnectLink, claim: str | None) -> bool:
+    return bool(
+        claim and link.claim_hash and secrets.compare_digest(digest(claim), link.claim_hash)
+    )
+
+
+def _claim_active(link: ConnectLink, now: float) -> bool:
+    last = link.active_at if link.active_at is not None else link.claimed_at
+    return link.claim_hash is not None and last is not None and last > now - CLAIM_IDLE
+
+
+async def _find(services: Services, secret: str) -> ConnectLink | None:
+    async with services.db() as session:
+        return await find_link(session, digest(secret))
+
+
+def _visit(link: ConnectLink | None, claim: str | None, now: float) -> Visit:
+    if link is None or link.expires_at <= now:
+        return Visit(None, "expired")
+    if link.state == "used":
+        return Visit(None, "used")
+    if _claim_active(link, now) and not _holds(link, claim):
+        return Visit(None, "in_use")
+    return Visit(link, None)
 
 
 async def open_link(services: Services, secret: str, claim: str | None) -> Visit:
+    """What a GET or HEAD of the link shows. Reads only: mail scanners and chat previews fetch
+    links before people do, so merely fetching must never claim one."""
+    return _visit(await _find(services, secret), claim, services.clock.time())
+
+
+async def claim_link(services: Services, secret: str, claim: str | None) -> Claim:
+    """The page's own script, in a real browser, takes the link (or keeps it: the owner's
+    browser refreshes its activity). A claim idle for CLAIM_IDLE lapses, so the person can
+    carry on elsewhere. Of browsers claiming at once, the conditional UPDATE lets exactly one
+    win: the others find the claim already fresh and match no row."""
     now = services.clock.time()
-    async with services.db() as session:
-        link = (
-            await session.execute(
-                select(ConnectLink).where(ConnectLink.secret_hash == digest(secret))
-            )
-        ).scalar_one_or_none()
-    if link is None or link.expires_at <= now:
-        return Visit(None, "expired", None)
-    if link.state == "used":
-        return Visit(None, "used", None)
-    if link.state == "in_use":
-        if claim and link.claim_hash and secrets.compare_digest(digest(claim), link.claim_hash):
-            return Visit(link, None, None)
-        return Visit(None, "in_use", None)
+    link = await _find(services, secret)
+    visit = _visit(link, claim, now)
+    if visit.link is None:
+        raise BridgeError("unauthorized", "this link cannot be opened in this browser")
+    if _holds(visit.link, claim) and await _touch(services, visit.link, claim, now):
+        return Claim(visit.link, None)
     fresh = secrets.token_urlsafe(32)
     async with services.db.begin() as session:
-        result = await session.execute(
-            update(ConnectLink)
-            .where(ConnectLink.id == link.id, ConnectLink.state == "new")
-            .values(state="in_use", claim_hash=digest(fresh), claimed_at=now)
+        won = await take_over_claim(
+            session, visit.link.id, digest(fresh), now=now, idle_before=now - CLAIM_IDLE
         )
-    if getattr(result, "rowcount", 0) != 1:
-        return Visit(None, "in_use", None)  # another browser claimed it a moment ago
-    return Visit(link, None, fresh)
+    if not won:
+        raise BridgeError("unauthorized", "this link was just opened in another browser")
+    return Claim(visit.link, fresh)
+
+
+async def _touch(services: Services, link: ConnectLink, claim: str | None, now: float) -> bool:
+    async with services.db.begin() as session:
+        return await touch_claim(session, link.id, digest(claim or ""), now=now)
 
 
 async def owned_link(services: Services, secret: str, claim: str | None) -> ConnectLink:
-    """The link, for the browser that owns it and only while it may still be used."""
-    visit = await open_link(services, secret, claim)
-    if visit.link is None or visit.claim is not None:
+    """The link, for the browser that holds its claim and only while it may still be used;
+    each such use counts as activity that keeps the claim."""
+    now = services.clock.time()
+    link = await _find(services, secret)
+    if (
+        link is None
+        or _visit(link, claim, now).link is None
+        or not _holds(link, claim)
+        or not await _touch(services, link, claim, now)
+    ):
         raise BridgeError("unauthorized", "this link is not open in this browser")
-    return visit.link
+    return link
 
 
 def link_session(services: Services, link: ConnectLink) -> dict[str, Any]:

@@ -152,24 +152,37 @@ async def open_connect_link(request: Request) -> Response:
         "</section>"
         '<script src="/widget.js"></script><script src="/hosted.js"></script>'
     )
-    response = _page("Connect your data", body, request)
-    if visit.claim is not None:
-        response.set_cookie(
-            CLAIM_COOKIE,
-            visit.claim,
-            max_age=max(1, int(visit.link.expires_at - services.clock.time())),
-            path=base,
-            httponly=True,
-            secure=services.settings.public_url.startswith("https://"),
-            samesite="strict",
-        )
-    return response
+    # No cookie here: only the page's own script claims the link (`link_claim`).
+    return _page("Connect your data", body, request)
 
 
 def _same_origin(request: Request) -> None:
     origin = request.headers.get("origin")
     if origin is not None and origin != origin_of(services_of(request).settings.public_url):
         raise BridgeError("origin_not_allowed", "this origin may not use the link")
+
+
+async def link_claim(request: Request) -> Response:
+    """The link page's script takes the link for this browser. Browsers send `Origin` on every
+    POST, so one from the bridge's own origin is required: no other site can make a visitor's
+    browser claim a link, and a fetch that is not the page's script (a preview) never gets here."""
+    services = services_of(request)
+    if request.headers.get("origin") != origin_of(services.settings.public_url):
+        raise BridgeError("origin_not_allowed", "only the link's own page may claim it")
+    secret = request.path_params["secret"]
+    claim = await links.claim_link(services, secret, request.cookies.get(CLAIM_COOKIE))
+    response = json_response({"claimed": True}, headers={"Cache-Control": "no-store"})
+    if claim.cookie is not None:
+        response.set_cookie(
+            CLAIM_COOKIE,
+            claim.cookie,
+            max_age=max(1, int(claim.link.expires_at - services.clock.time())),
+            path=f"/connect/{secret}",
+            httponly=True,
+            secure=services.settings.public_url.startswith("https://"),
+            samesite="strict",
+        )
+    return response
 
 
 async def link_session(request: Request) -> Response:
@@ -197,6 +210,7 @@ async def link_complete(request: Request) -> Response:
 routes = [
     Route("/v1/connect-links", create_connect_link, methods=["POST"]),
     Route("/connect/{secret}", open_connect_link, methods=["GET"]),
+    Route("/connect/{secret}/claim", link_claim, methods=["POST"]),
     Route("/connect/{secret}/session", link_session, methods=["POST"]),
     Route("/connect/{secret}/complete", link_complete, methods=["POST"]),
 ]

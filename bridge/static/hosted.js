@@ -66,7 +66,25 @@
     return b;
   }
 
+  // Opening the page claims nothing (link previews and mail scanners fetch it first); this
+  // script, running in the person's browser, claims it. Refused (another browser holds it, or it
+  // was just used or expired): reload once, and the server's page says which.
+  async function claim() {
+    const retried = `stitch-bridge-claim-retried:${path}`;
+    try {
+      await post(`${path}/claim`);
+      sessionStorage.removeItem(retried);
+      return true;
+    } catch (error) {
+      if (error.code !== "unauthorized" || sessionStorage.getItem(retried)) throw error;
+      sessionStorage.setItem(retried, "1");
+      window.location.reload();
+      return false;
+    }
+  }
+
   async function render() {
+    if (!(await claim())) return;
     if (sourceId) {
       types.append(button("Reconnect", `reconnect-${sourceId}`, () => run(() => bridge.reconnect({ sourceId }))));
       return;

@@ -9,7 +9,7 @@ from bridge.store.tables import Base
 
 
 class ConnectLink(Base):
-    """A link an end user opens on any device; the first browser to open it owns it."""
+    """A link an end user opens on any device, held by the browser that claims it while active."""
 
     __tablename__ = "connect_links"
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -26,6 +26,8 @@ class ConnectLink(Base):
     state: Mapped[str] = mapped_column(String(16), default="new")  # new|in_use|used
     claim_hash: Mapped[str | None] = mapped_column(String(64))
     claimed_at: Mapped[float | None] = mapped_column(Float)
+    # Last use by the claiming browser; a claim idle too long lapses (links.CLAIM_IDLE).
+    active_at: Mapped[float | None] = mapped_column(Float)
     completed_at: Mapped[float | None] = mapped_column(Float)
     completed_source_id: Mapped[int | None] = mapped_column(BigInteger)
 

@@ -52,12 +52,24 @@ def _v5(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN return_url VARCHAR(2048)"))
 
 
+def _v6(connection: Connection) -> None:
+    columns = {c["name"] for c in inspect(connection).get_columns("connect_links")}
+    if "active_at" not in columns:
+        connection.execute(text("ALTER TABLE connect_links ADD COLUMN active_at FLOAT"))
+    # Links claimed before: their last known activity is the claim itself, so a claim a link
+    # preview made long ago lapses at once instead of holding the link for weeks.
+    connection.execute(
+        text("UPDATE connect_links SET active_at = claimed_at WHERE active_at IS NULL")
+    )
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
     (3, "tenants (encrypted Stitch tokens), OAuth attempts", _v3),
     (4, "hosted connect links, redirect-mode resume points", _v4),
     (5, "OAuth attempts remember a redirect-mode return URL", _v5),
+    (6, "hosted links: last activity of the claiming browser (idle claims lapse)", _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -131,3 +131,22 @@ def test_schema_version_reads_zero_on_an_empty_database(tmp_path: Path) -> None:
             await engine.dispose()
 
     assert asyncio.run(go()) == 0
+
+
+def test_an_upgrade_keeps_hosted_links_and_lets_an_old_claim_lapse(tmp_path: Path) -> None:
+    """Links claimed before claims could lapse (maybe by a link preview) keep every field; their
+    last activity is the claim, so they are free again once it is 30 minutes old."""
+    database = tmp_path / "links.db"
+    assert _run(database, upto=5) == list(range(1, 6))
+    with sqlite3.connect(database) as db:
+        db.execute(
+            "INSERT INTO connect_links (id, secret_hash, tenant, end_user_id, created_at,"
+            " expires_at, state, claim_hash, claimed_at)"
+            " VALUES ('cl_kept', 'h', '', 'kept', 1.0, 9e9, 'in_use', 'c', 5.0)"
+        )
+    assert 6 in _run(database)
+    with sqlite3.connect(database) as db:
+        row = db.execute(
+            "SELECT end_user_id, state, claim_hash, claimed_at, active_at FROM connect_links"
+        ).fetchall()
+    assert row == [("kept", "in_use", "c", 5.0, 5.0)]

@@ -36,6 +36,10 @@ def test_a_link_is_finished_in_one_browser_and_refused_in_another(
     assert url and url.startswith(f"{stack.bridge_url}/connect/")
     shots.take(page, "link")
 
+    # A mail scanner and a chat preview fetch it first, as they do; that claims nothing.
+    assert "set-cookie" not in httpx.head(url, timeout=10).headers
+    assert "set-cookie" not in httpx.get(url, timeout=10).headers
+
     # The person opens the link (here: in the same browser); it is theirs from now on.
     hosted = demo.new_page()
     hosted.goto(url)
@@ -111,3 +115,59 @@ def test_an_expired_link_says_so_to_its_owner_and_to_anyone_else(
     stranger = demo.new_page(other_context())
     stranger.goto(url)
     _unavailable(stranger, "expired", user, "Ada", "ada@example.test")
+
+
+def _make_link(stack: Any, user: str) -> str:
+    made = httpx.post(
+        f"{stack.bridge_url}/v1/connect-links",
+        headers={"Authorization": f"Bearer {stack.api_key}"},
+        json={"end_user": {"id": user, "name": "Ada Lovelace", "email": "ada@example.test"}},
+        timeout=10,
+    )
+    assert made.status_code == 201, made.text
+    url = made.json()["url"]
+    assert isinstance(url, str)
+    return url
+
+
+def test_a_link_left_idle_for_half_an_hour_can_be_continued_in_another_browser(
+    stacks: Any, demo_for: Any, other_context: Any, user: str, shots: Any
+) -> None:
+    stack = stacks("native", movable_clock=True)
+    demo = demo_for(stack)
+    url = _make_link(stack, user)
+    laptop = demo.new_page()
+    laptop.goto(url)
+    expect(laptop.get_by_test_id("connect-platform.recurly")).to_be_visible()
+    assert [c["name"] for c in laptop.context.cookies()] == ["stitch_bridge_link"]
+
+    phone = demo.new_page(other_context())
+    phone.goto(url)
+    _unavailable(phone, "in_use", user, "Ada", "ada@example.test")
+
+    stack.bridge_clock.advance(31 * 60)  # nothing happened on the laptop for 31 minutes
+    phone.reload()
+    expect(phone.get_by_test_id("connect-platform.recurly")).to_be_visible()
+    shots.take(phone, "taken-over")
+    laptop.reload()
+    _unavailable(laptop, "in_use", user, "Ada", "ada@example.test")
+
+
+def test_a_browser_that_loses_the_race_for_a_link_says_it_is_in_use(
+    stacks: Any, demo_for: Any, other_context: Any, user: str
+) -> None:
+    stack = stacks("native")
+    demo = demo_for(stack)
+    url = _make_link(stack, user)
+    page = demo.new_page(other_context())
+
+    def someone_else_claims_first(route: Any) -> None:
+        # Between this page's GET (the link was free) and its claim, another browser claims it.
+        won = httpx.post(f"{url}/claim", headers={"Origin": stack.bridge_url}, timeout=10)
+        assert won.status_code == 200, won.text
+        route.continue_()
+
+    page.route("**/claim", someone_else_claims_first, times=1)
+    page.goto(url)
+    _unavailable(page, "in_use", user, "Ada", "ada@example.test")
+    assert page.context.cookies() == []
