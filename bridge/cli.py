@@ -70,6 +70,11 @@ def _build_parser() -> argparse.ArgumentParser:
         default=30.0,
         help="seconds a replication job runs (default 30)",
     )
+    emulator.add_argument(
+        "--rate-limit-jobs",
+        action="store_true",
+        help="answer the 31st extractions/loads request within 10 minutes with 429",
+    )
     emulator.add_argument("--state-file", default=None, help="persist state to this JSON file")
     emulator.add_argument(
         "--partner-redirect-uri",

@@ -20,6 +20,7 @@ CONTROLS = (
     "POST /_emulator/sources/{id}/authorize",
     "POST|GET /_emulator/clock",
     "POST|DELETE /_emulator/checks",
+    "POST|DELETE /_emulator/jobs",
     "POST|GET /_emulator/config",
     "POST /_emulator/accounts",
 )
@@ -39,6 +40,7 @@ def config_from_args(args: argparse.Namespace) -> EmulatorConfig:
         check_delay=args.check_delay,
         job_duration=args.job_duration,
         current_step_hints=not args.no_hints,
+        rate_limit_jobs=bool(getattr(args, "rate_limit_jobs", False)),
         state_file=args.state_file,
     )
 
@@ -53,7 +55,8 @@ def describe(config: EmulatorConfig, base_url: str, out: TextIO) -> None:
     hints = "on" if config.current_step_hints else "off"
     print(
         f"  check delay {config.check_delay:g} s, job duration {config.job_duration:g} s,"
-        f" current_step_hints {hints}",
+        f" current_step_hints {hints},"
+        f" jobs rate limit {'on' if config.rate_limit_jobs else 'off'}",
         file=out,
     )
     if config.state_file:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from starlette.requests import Request
@@ -11,7 +12,8 @@ from starlette.routing import BaseRoute, Route
 from ..state.backend import EmulatorBackend
 from ..state.controls import parse_fault
 from ..state.errors import ApiError, not_found
-from ..state.model import CheckScript
+from ..state.jobs import DEFAULT_MESSAGES, PHASES
+from ..state.model import CheckScript, JobScript
 from ..state.snapshot import public_config
 from ..state.timefmt import iso
 from .common import read_json, reply
@@ -51,6 +53,29 @@ def _check_script(body: dict[str, Any]) -> CheckScript:
         raise _bad("count must be a positive integer or null (every check)")
     message = body.get("discovery_error_message")
     return CheckScript(outcome, message, source_id, count)
+
+
+def _job_script(body: dict[str, Any]) -> JobScript:
+    """CONTRACT §7; the older `{"source_id", "tap_error"}` still means a tap failure."""
+    source_id = body.get("source_id")
+    if isinstance(source_id, bool) or not isinstance(source_id, int):
+        raise _bad("source_id must be an integer")
+    outcome = body.get("outcome", "failed")
+    if outcome not in ("succeeded", "failed"):
+        raise _bad("outcome must be 'succeeded' or 'failed'")
+    phase, message = body.get("phase"), body.get("message", body.get("tap_error"))
+    if "tap_error" in body and phase is None:
+        phase = "tap"
+    if outcome == "succeeded" and (phase is not None or message is not None):
+        raise _bad("phase and message describe a failure: use them with outcome 'failed'")
+    if phase is not None and phase not in PHASES:
+        raise _bad("phase must be one of " + ", ".join(PHASES))
+    if message is not None and (not isinstance(message, str) or not message):
+        raise _bad("message must be a non-empty string")
+    if outcome == "failed":
+        phase = phase or "tap"
+        message = message or DEFAULT_MESSAGES[phase]
+    return JobScript(source_id, outcome, phase, message)
 
 
 def routes(backend: EmulatorBackend) -> list[BaseRoute]:
@@ -112,18 +137,14 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
         backend.script_check(_check_script(await body_of(request)))
         return reply({"check_scripts": backend.check_scripts()})
 
-    async def script_job_failure(request: Request) -> Response:
-        body = await body_of(request)
-        source_id = body.get("source_id")
-        message = body.get("tap_error") or "tap failed: 401 Unauthorized (credentials revoked)"
-        if (
-            isinstance(source_id, bool)
-            or not isinstance(source_id, int)
-            or not isinstance(message, str)
-        ):
-            return reply({"error": "source_id (integer) and tap_error (string) expected"}, 400)
-        backend.script_job_failure(source_id, message)
-        return reply({"source_id": source_id, "tap_error": message})
+    async def script_job(request: Request) -> Response:
+        script = _job_script(await body_of(request))
+        backend.script_job(script)
+        return reply(dataclasses.asdict(script))
+
+    async def clear_job_scripts(request: Request) -> Response:
+        backend.clear_job_scripts()
+        return reply({"job_scripts": []})
 
     async def clear_check_scripts(request: Request) -> Response:
         backend.clear_check_scripts()
@@ -168,7 +189,8 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
         Route(f"{prefix}/clock", now, methods=["GET"]),
         Route(f"{prefix}/checks", script_check, methods=["POST"]),
         Route(f"{prefix}/checks", clear_check_scripts, methods=["DELETE"]),
-        Route(f"{prefix}/jobs", script_job_failure, methods=["POST"]),
+        Route(f"{prefix}/jobs", script_job, methods=["POST"]),
+        Route(f"{prefix}/jobs", clear_job_scripts, methods=["DELETE"]),
         Route(f"{prefix}/config", configure, methods=["POST"]),
         Route(f"{prefix}/config", show_config, methods=["GET"]),
         Route(f"{prefix}/accounts", add_account, methods=["POST"]),

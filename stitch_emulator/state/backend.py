@@ -8,7 +8,9 @@ calls, and tests and the popup routes call them directly. Work that Stitch does 
 from __future__ import annotations
 
 import dataclasses
+import heapq
 import threading
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +22,7 @@ from .controls import Controls
 from .destination_operations import DestinationOperations
 from .errors import bare, invalid_fields, not_found
 from .job_operations import ReplicationJobOperations
-from .model import Account, AuthorizationCode, CheckScript, Source, World
+from .model import Account, AuthorizationCode, CheckScript, JobScript, Source, World
 from .operations import operation, reading
 from .report_card import render_type_card, source_step_type
 from .snapshot import snapshot as build_snapshot
@@ -41,11 +43,14 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         self.catalogue = catalogue or load_catalogue()
         self.controls = Controls()
         self.jobs_rate_limit = jobs.JobsRateLimit()
-        self.job_failures: dict[int, str] = {}  # source id -> tap error of its next job
+        self.job_scripts: dict[int, JobScript] = {}  # source id -> outcome of its next job
         self.revision = 0
         self.world = World()
         if config.state_file and Path(config.state_file).exists():
             self.world = persistence.loads(Path(config.state_file).read_text(encoding="utf-8"))
+            for source in self.world.sources:
+                if source.next_fire is None:  # a state file from before scheduled jobs
+                    self._reschedule(source)
         self._ensure_default_account()
 
     # -- emulator lifecycle ---------------------------------------------------------------
@@ -80,7 +85,7 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         self.config = self._initial_config
         self.controls.reset()
         self.jobs_rate_limit = jobs.JobsRateLimit()
-        self.job_failures = {}
+        self.job_scripts = {}
         self._ensure_default_account()
         provider = getattr(self, "provider", None)
         if provider is not None:  # the fake OAuth provider's clients and scripted errors
@@ -97,25 +102,35 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
             return persistence.dumps(self.world)
 
     def _settle(self) -> None:
-        """Finish every check and job whose time has come, in the order they finished."""
+        """Finish every check and job whose time has come and start every scheduled job whose
+        fire time has come, in time order (a job ending at a fire time frees the source)."""
         now = self.clock.now()
-        due: list[tuple[Any, int, Any]] = []
+        due: list[tuple[datetime, int, int, Any]] = []
         for source in self.world.sources:
             check = source.last_check
             if check is not None and check.status == "running" and check.completes_at <= now:
-                due.append((check.completes_at, 0, source))
+                due.append((check.completes_at, 0, len(due), source))
+            for fire in self._due_fires(source, now):
+                due.append((fire, 2, len(due), source))
         for job in self.world.jobs:
             if job.completion_time is None and job.ends_at <= now:
-                due.append((job.ends_at, 1, job))
-        for when, kind, item in sorted(due, key=lambda d: (d[0], d[1])):
+                due.append((job.ends_at, 1, len(due), job))
+        heapq.heapify(due)
+        settled = bool(due)
+        while due:
+            when, kind, _, item = heapq.heappop(due)
             if kind == 0:
                 card = self._type_card(item.type)
                 before = source_step_type(item, card)
                 checks.complete_check(self.world, item, self.catalogue.stream_fixtures(item.type))
                 checks.refresh(item, card, before, False, when, self.config.check_delay)
-            else:
+            elif kind == 1:
                 jobs.complete_job(item, self.world.source(item.account_id, item.source_id))
-        if due:
+            else:
+                job = self._start_scheduled_job(item, when)
+                if job is not None and job.ends_at <= now:
+                    heapq.heappush(due, (job.ends_at, 1, -len(self.world.jobs), job))
+        if settled:
             self.revision += 1
 
     # -- accounts and sessions (§2) -------------------------------------------------------
@@ -197,6 +212,7 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
     def _after_mutation(self, source: Source, before: str | None, changed: bool) -> None:
         card = self._type_card(source.type)
         checks.refresh(source, card, before, changed, self.clock.now(), self.config.check_delay)
+        self._reschedule(source)
         # A zero check delay finishes the check before the response is rendered.
         self._settle()
 
@@ -263,6 +279,7 @@ class EmulatorBackend(ReplicationJobOperations, DestinationOperations):
         running = self.world.running_job(source.id)
         if running is not None:
             jobs.stop_job(running, now)
+        self._reschedule(source)
         return self.render_source(source)
 
     @operation

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 _MONTHS = {
     m: i + 1 for i, m in enumerate("JAN FEB MAR APR MAY JUN JUL AUG SEP OCT NOV DEC".split())
@@ -44,21 +44,46 @@ class CronSchedule:
         if years is None or (dom is None and dow is None):
             return None
         start = after.astimezone(UTC).replace(microsecond=0)
+        hour_list, minute_list, second_list = sorted(hours), sorted(minutes), sorted(seconds)
         day = start.date()
         for _ in range(366 * 5):
             if day.month in months and day.year in years:
                 quartz_dow = (day.isoweekday() % 7) + 1
                 if (dom is not None and day.day in dom) or (dow is not None and quartz_dow in dow):
-                    for hour in sorted(hours):
-                        for minute in sorted(minutes):
-                            for second in sorted(seconds):
-                                moment = datetime(
-                                    day.year, day.month, day.day, hour, minute, second, tzinfo=UTC
-                                )
-                                if moment > start:
-                                    return moment
+                    moment = _first_time_of_day(
+                        day,
+                        hour_list,
+                        minute_list,
+                        second_list,
+                        start if day == start.date() else None,
+                    )
+                    if moment is not None:
+                        return moment
             day += timedelta(days=1)
         return None
+
+
+def _first_time_of_day(
+    day: date, hours: list[int], minutes: list[int], seconds: list[int], after: datetime | None
+) -> datetime | None:
+    """The earliest listed time of `day` strictly after `after` (any, when None).
+
+    Earlier hours and minutes are skipped outright, so that a frequent expression (every
+    second) costs a few steps per call rather than a scan of the whole day.
+    """
+    for hour in hours:
+        if after is not None and hour < after.hour:
+            continue
+        same_hour = after is not None and hour == after.hour
+        for minute in minutes:
+            if same_hour and after is not None and minute < after.minute:
+                continue
+            same_minute = same_hour and after is not None and minute == after.minute
+            for second in seconds:
+                if same_minute and after is not None and second <= after.second:
+                    continue
+                return datetime(day.year, day.month, day.day, hour, minute, second, tzinfo=UTC)
+    return None
 
 
 def _values(token: str, low: int, high: int, names: dict[str, int]) -> set[int]:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from . import jobs
+from . import jobs, schedule
 from .errors import ApiError, job_error, not_found, unauthorized
+from .model import Job, JobScript, Source
 from .operations import operation, reading
+
+if TYPE_CHECKING:
+    from ..clock import Clock
+    from ..config import EmulatorConfig
+    from .model import World
 
 
 class ReplicationJobOperations:
     """Mixed into EmulatorBackend, whose world, clock, config and lock it uses."""
+
+    world: World
+    clock: Clock
+    config: EmulatorConfig
+    job_scripts: dict[int, JobScript]
+    jobs_rate_limit: jobs.JobsRateLimit
+
+    def _step_type(self, source: Source) -> str:
+        raise NotImplementedError  # EmulatorBackend's
 
     @operation
     def start_replication_job(self, account_id: int, source_id: int) -> dict[str, Any]:
@@ -24,18 +40,52 @@ class ReplicationJobOperations:
             configured=configured,
             now=self.clock.now(),
             duration=self.config.job_duration,
+            script=self.job_scripts.get(source_id),
         )
-        failure = self.job_failures.pop(source_id, None)
-        if failure is not None and "job_name" in answer:
-            for job in self.world.jobs:
-                if job.name == answer["job_name"]:
-                    job.tap_error = failure
+        if "job_name" in answer:
+            self.job_scripts.pop(source_id, None)
         return answer
 
     @operation
-    def script_job_failure(self, source_id: int, tap_error: str) -> None:
-        """The next replication job of `source_id` fails in its tap with this message."""
-        self.job_failures[source_id] = tap_error
+    def script_job(self, script: JobScript) -> None:
+        """The next replication job of `script.source_id`, manual or scheduled, ends so."""
+        self.job_scripts[script.source_id] = script
+
+    @operation
+    def clear_job_scripts(self) -> None:
+        self.job_scripts.clear()
+
+    def _reschedule(self, source: Source) -> None:
+        """After a change to the source: its next fire time from now, if Stitch schedules it."""
+        source.next_fire = schedule.next_fire_after(
+            source, self._step_type(source), self.clock.now()
+        )
+
+    def _due_fires(self, source: Source, now: datetime) -> list[datetime]:
+        """The fire times that have come (at most the last few), and the next one noted."""
+        if source.next_fire is None or source.next_fire > now:
+            return []
+        next_fire = schedule.fire_function(source, now)
+        if next_fire is None:
+            source.next_fire = None
+            return []
+        fires = schedule.due_fires(next_fire, source.next_fire, now)
+        source.next_fire = next_fire(now)
+        return fires
+
+    def _start_scheduled_job(self, source: Source, when: datetime) -> Job | None:
+        """A fire time came: start a job unless one is still running (then Stitch skips it)."""
+        if self.world.running_job(source.id) is not None:
+            return None
+        script = self.job_scripts.pop(source.id, None)
+        return jobs.start_job(
+            self.world,
+            source,
+            when,
+            self.config.job_duration,
+            trigger="schedule",
+            script=script,
+        )
 
     @operation
     def stop_replication_job(self, account_id: int, source_id: int) -> dict[str, int]:

@@ -8,28 +8,50 @@ from typing import Any
 
 from .checks import job_name
 from .errors import job_error
-from .model import Job, Source, World
+from .model import Job, JobScript, Source, World
 from .timefmt import iso
 
 PAGE_SIZE = 100
 HISTORY = timedelta(days=60)
 
 
-def start_job(world: World, source: Source, now: datetime, duration: float) -> Job:
+PHASES = ("discovery", "tap", "target", "load")
+DEFAULT_MESSAGES = {
+    "discovery": "discovery failed: 401 Unauthorized (credentials revoked)",
+    "tap": "tap failed: 401 Unauthorized (credentials revoked)",
+    "target": "target failed: the Import API rejected the batch",
+    "load": "load failed: the destination rejected the batch",
+}
+
+
+def start_job(
+    world: World,
+    source: Source,
+    now: datetime,
+    duration: float,
+    *,
+    trigger: str = "manual",
+    script: JobScript | None = None,
+) -> Job:
     job = Job(
         name=job_name(source, "sync"),
         source_id=source.id,
         account_id=source.account_id,
         start_time=now,
         ends_at=now + timedelta(seconds=duration),
+        trigger=trigger,
     )
+    if script is not None and script.outcome == "failed":
+        job.failed_phase = script.phase or "tap"
+        job.message = script.message or DEFAULT_MESSAGES[job.failed_phase]
     world.jobs.append(job)
     return job
 
 
 def complete_job(job: Job, source: Source | None) -> None:
     job.completion_time = job.ends_at
-    if source is not None:
+    # A job that fails before loading loads nothing; a load failure is a failed load attempt.
+    if source is not None and job.failed_phase in (None, "load"):
         job.loaded_streams = sorted(s.stream_name for s in source.streams if s.selected)
 
 
@@ -42,22 +64,52 @@ def _tap_name(source_type: str) -> str:
     return "tap-" + source_type.split(".")[-1] if "." in source_type else source_type
 
 
+def _exit_statuses(job: Job) -> dict[str, tuple[int | None, str | None]]:
+    """(exit status, description) per phase; phases after the failing one never ran (null)."""
+    if job.stopped:
+        return {"discovery": (0, None), "tap": (1, "Terminated"), "target": (None, None)}
+    ok: tuple[int | None, str | None] = (0, None)
+    never: tuple[int | None, str | None] = (None, None)
+    failed: tuple[int | None, str | None] = (1, job.message)
+    if job.failed_phase == "discovery":
+        return {"discovery": failed, "tap": never, "target": never}
+    if job.failed_phase == "tap":
+        return {"discovery": ok, "tap": failed, "target": never}
+    if job.failed_phase == "target":
+        return {"discovery": ok, "tap": ok, "target": failed}
+    return {"discovery": ok, "tap": ok, "target": ok}  # a load failure is not the extraction's
+
+
 def extraction_view(job: Job, source: Source) -> dict[str, Any]:
     """The Extraction object of §4.11 for a finished job."""
-    failed = job.stopped or job.tap_error is not None
+    phases = _exit_statuses(job)
     return {
-        "target_exit_status": None if failed else 0,
+        "target_exit_status": phases["target"][0],
         "job_name": job.name,
         "start_time": iso(job.start_time),
         "stitch_client_id": job.account_id,
-        "tap_exit_status": 1 if failed else 0,
+        "tap_exit_status": phases["tap"][0],
         "source_type": _tap_name(source.type),
-        "target_description": None,
-        "discovery_exit_status": 0,
-        "discovery_description": None,
-        "tap_description": job.tap_error or ("Terminated" if job.stopped else None),
+        "target_description": phases["target"][1],
+        "discovery_exit_status": phases["discovery"][0],
+        "discovery_description": phases["discovery"][1],
+        "tap_description": phases["tap"][1],
         "completion_time": iso(job.completion_time),
         "source_id": job.source_id,
+    }
+
+
+def load_error_state(job: Job, source: Source, stream_name: str) -> dict[str, Any]:
+    """§4.12 names only the two keys (structure "subject to change"); the rest is ours."""
+    return {
+        "notification_data": {
+            "error_type": "load_error",
+            "message": job.message,
+            "source_name": source.name,
+            "stream_name": stream_name,
+            "job_name": job.name,
+        },
+        "exception_chain": [{"type": "LoadError", "message": job.message}],
     }
 
 
@@ -96,13 +148,14 @@ def loads(world: World, account_id: int, now: datetime) -> list[dict[str, Any]]:
         source = world.source(account_id, source_id)
         if source is None:
             continue
+        failed = job.failed_phase == "load"
         views.append(
             {
                 "stitch_client_id": account_id,
                 "source_name": source.name,
                 "stream_name": stream_name,
-                "last_batch_loaded_at": iso(job.completion_time),
-                "error_state": None,
+                "last_batch_loaded_at": None if failed else iso(job.completion_time),
+                "error_state": load_error_state(job, source, stream_name) if failed else None,
             }
         )
     return sorted(views, key=lambda v: (v["stream_name"], v["source_name"]))
@@ -155,8 +208,9 @@ def start_replication(
     configured: bool,
     now: datetime,
     duration: float,
+    script: JobScript | None = None,
 ) -> dict[str, Any]:
-    """`POST /v4/sources/{id}/sync` (§5.5, §13.12)."""
+    """`POST /v4/sources/{id}/sync` (§5.5, §13.12); `script` is used only if a job starts."""
     if source is None:
         raise job_error(
             "invalid_source", f"Unable to locate source({source_id}) for client ({account_id})"
@@ -177,13 +231,18 @@ def start_replication(
                 f"connection-id: {source_id} because one already exists",
             }
         }
-    return {"job_name": start_job(world, source, now, duration).name}
+    return {"job_name": start_job(world, source, now, duration, script=script).name}
 
 
 def log_text(job: Job) -> str:
     """What the extraction-log download holds for a job."""
-    lines = [f"{iso(job.start_time)} INFO job {job.name} started"]
+    lines = [f"{iso(job.start_time)} INFO {job.trigger} job {job.name} started"]
     if job.completion_time is not None:
-        outcome = "stopped" if job.stopped else "failed" if job.tap_error else "finished"
-        lines.append(f"{iso(job.completion_time)} INFO job {outcome}")
+        if job.stopped:
+            lines.append(f"{iso(job.completion_time)} INFO job stopped")
+        elif job.failed_phase is not None:
+            lines.append(f"{iso(job.completion_time)} ERROR {job.failed_phase}: {job.message}")
+            lines.append(f"{iso(job.completion_time)} INFO job failed")
+        else:
+            lines.append(f"{iso(job.completion_time)} INFO job finished")
     return "\n".join(lines) + "\n"

@@ -92,6 +92,8 @@ class Source:
     streams: list[Stream] = field(default_factory=list)
     # §13.10: once fully configured, a source never moves back.
     fully_configured_at: datetime | None = None
+    # The next scheduled job start still to act on; None while the source has no schedule.
+    next_fire: datetime | None = None
 
 
 @dataclass
@@ -104,7 +106,19 @@ class Job:
     completion_time: datetime | None = None
     stopped: bool = False
     loaded_streams: list[str] = field(default_factory=list)
-    tap_error: str | None = None  # scripted: the tap failed (e.g. credentials revoked)
+    trigger: str = "manual"  # or "schedule"; Stitch's API does not show it (README)
+    failed_phase: str | None = None  # scripted: discovery, tap, target or load
+    message: str | None = None  # the error text of the failed phase
+
+
+@dataclass
+class JobScript:
+    """The scripted outcome of a source's next replication job (`POST /_emulator/jobs`)."""
+
+    source_id: int
+    outcome: str  # succeeded | failed
+    phase: str | None = None
+    message: str | None = None
 
 
 @dataclass

@@ -37,6 +37,10 @@ def _job(job: Job) -> dict[str, Any]:
         "start_time": iso(job.start_time),
         "completion_time": iso(job.completion_time),
         "stopped": job.stopped,
+        "trigger": job.trigger,
+        "failed_phase": job.failed_phase,
+        "message": job.message,
+        "loaded_streams": list(job.loaded_streams),
     }
 
 
@@ -63,6 +67,7 @@ def snapshot(backend: EmulatorBackend) -> dict[str, Any]:
         ],
         "jobs": [_job(j) for j in world.jobs],
         "check_scripts": [dataclasses.asdict(s) for s in world.check_scripts],
+        "job_scripts": [dataclasses.asdict(s) for s in backend.job_scripts.values()],
         "faults": backend.controls.faults(),
         "config": public_config(backend.config),
     }

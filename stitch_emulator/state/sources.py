@@ -160,7 +160,7 @@ def validate_update(
     if properties is not None and not isinstance(properties, dict):
         raise v4_error("InvalidBody", PUT_BODY_MESSAGE)
     paused_at = body.get("paused_at")
-    if paused_at is not None and parse_timestamp(paused_at) is None:
+    if paused_at is not None and parse_timestamp(paused_at, naive_as_utc=True) is None:
         raise v4_error("InvalidBody", PUT_BODY_MESSAGE)
     if not _is_id(body.get("destination_id")):
         raise v4_error("InvalidBody", PUT_BODY_MESSAGE)

@@ -11,8 +11,12 @@ def iso(moment: datetime | None) -> str | None:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def parse_timestamp(text: str) -> datetime | None:
-    """An ISO-8601 timestamp with a zone (`Z` or offset), or None when it is not one."""
+def parse_timestamp(text: str, *, naive_as_utc: bool = False) -> datetime | None:
+    """An ISO-8601 timestamp with a zone (`Z` or offset), or None when it is not one.
+
+    `naive_as_utc` also takes one without a zone, as UTC (what `paused_at` accepts: clients
+    send `datetime.now().isoformat()`, and the real API takes it).
+    """
     if not isinstance(text, str) or "T" not in text:
         return None
     try:
@@ -20,5 +24,7 @@ def parse_timestamp(text: str) -> datetime | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        return None
+        if not naive_as_utc:
+            return None
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(UTC)

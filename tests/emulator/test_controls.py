@@ -209,6 +209,11 @@ def test_jobs_rate_limit_when_switched_on(stitch: AppClient, account_id: int) ->
         assert stitch.get(path).status_code == 200
     limited = stitch.get(f"/v4/{account_id}/extractions")
     assert limited.status_code == 429 and int(limited.headers["retry-after"]) == 600
+    assert limited.json() == {
+        "error": "TooManyRequests",
+        "data": {"message": "jobs rate limit exceeded"},
+    }
+    assert stitch.get(f"/v4/{account_id}/extractions/any-job").status_code == 429  # logs too
     assert stitch.get("/v4/sources").status_code == 200
     stitch.post("/_emulator/clock", json={"advance": 600})
     assert stitch.get(f"/v4/{account_id}/loads").status_code == 200
