@@ -23,6 +23,8 @@ import httpx
 
 from .budget import UnlimitedBudget, UpstreamBudget
 from .errors import (
+    StitchBadRequest,
+    StitchDestinationRefused,
     StitchNotFound,
     StitchRateLimited,
     StitchTransportError,
@@ -32,6 +34,7 @@ from .errors import (
 )
 from .models import (
     ConnectionCheck,
+    Destination,
     Source,
     SourceType,
     Stream,
@@ -416,6 +419,46 @@ class StitchAccount:
             if not isinstance(links, dict) or not links.get("next"):
                 break
         return found
+
+    async def list_destinations(self) -> list[Destination]:
+        body = await self._call("GET", "/v4/destinations")
+        return parse_many(body, Destination.from_json, "destinations")
+
+    async def create_destination(
+        self, *, type: str, properties: dict[str, Any], name: str | None = None
+    ) -> Destination:
+        """POST /v4/destinations; like a source, never repeated once it may have been sent."""
+        payload: dict[str, Any] = {"type": type, "properties": properties}
+        if name is not None:
+            payload["name"] = name
+        body = await self._write_destination("POST", "/v4/destinations", payload)
+        return parse_one(body, Destination.from_json, "destination")
+
+    async def update_destination(
+        self, destination_id: int, *, properties: dict[str, Any], name: str | None = None
+    ) -> Destination:
+        """PUT /v4/destinations/{id}: Stitch merges `properties`; it never changes the type."""
+        payload: dict[str, Any] = {"properties": properties}
+        if name is not None:
+            payload["name"] = name
+        path = f"/v4/destinations/{_id(destination_id)}"
+        body = await self._write_destination("PUT", path, payload)
+        return parse_one(body, Destination.from_json, "destination")
+
+    async def _write_destination(self, method: str, path: str, payload: dict[str, Any]) -> Any:
+        # The properties are the warehouse's credentials: every string among them is scrubbed
+        # from whatever error comes back, as the access token is.
+        values = [v for v in payload["properties"].values() if isinstance(v, str)]
+        try:
+            return await self._call(method, path, json_body=payload, secrets=values)
+        except StitchBadRequest as error:
+            raise StitchDestinationRefused(
+                error.message,
+                status=error.status,
+                stitch_code=error.stitch_code,
+                body=error.body,
+                bad_properties=getattr(error, "bad_properties", ()),
+            ) from None
 
     async def create_ephemeral_token(self) -> str:
         """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""
