@@ -22,9 +22,8 @@ from urllib.parse import quote
 import httpx
 
 from .budget import UnlimitedBudget, UpstreamBudget
+from .destinations import DestinationCalls
 from .errors import (
-    StitchBadRequest,
-    StitchDestinationRefused,
     StitchNotFound,
     StitchRateLimited,
     StitchTransportError,
@@ -34,7 +33,6 @@ from .errors import (
 )
 from .models import (
     ConnectionCheck,
-    Destination,
     Source,
     SourceType,
     Stream,
@@ -42,6 +40,7 @@ from .models import (
     parse_many,
     parse_one,
 )
+from .models import path_id as _id
 from .retry import (
     NEVER_SENT_ERRORS,
     AttemptFailed,
@@ -295,7 +294,7 @@ class StitchClient:
         )
 
 
-class StitchAccount:
+class StitchAccount(DestinationCalls):
     """The Connect API as one account sees it; shares its client's pool, retry policy and budget."""
 
     __slots__ = ("_client", "_token", "budget_key")
@@ -420,46 +419,6 @@ class StitchAccount:
                 break
         return found
 
-    async def list_destinations(self) -> list[Destination]:
-        body = await self._call("GET", "/v4/destinations")
-        return parse_many(body, Destination.from_json, "destinations")
-
-    async def create_destination(
-        self, *, type: str, properties: dict[str, Any], name: str | None = None
-    ) -> Destination:
-        """POST /v4/destinations; like a source, never repeated once it may have been sent."""
-        payload: dict[str, Any] = {"type": type, "properties": properties}
-        if name is not None:
-            payload["name"] = name
-        body = await self._write_destination("POST", "/v4/destinations", payload)
-        return parse_one(body, Destination.from_json, "destination")
-
-    async def update_destination(
-        self, destination_id: int, *, properties: dict[str, Any], name: str | None = None
-    ) -> Destination:
-        """PUT /v4/destinations/{id}: Stitch merges `properties`; it never changes the type."""
-        payload: dict[str, Any] = {"properties": properties}
-        if name is not None:
-            payload["name"] = name
-        path = f"/v4/destinations/{_id(destination_id)}"
-        body = await self._write_destination("PUT", path, payload)
-        return parse_one(body, Destination.from_json, "destination")
-
-    async def _write_destination(self, method: str, path: str, payload: dict[str, Any]) -> Any:
-        # The properties are the warehouse's credentials: every string among them is scrubbed
-        # from whatever error comes back, as the access token is.
-        values = [v for v in payload["properties"].values() if isinstance(v, str)]
-        try:
-            return await self._call(method, path, json_body=payload, secrets=values)
-        except StitchBadRequest as error:
-            raise StitchDestinationRefused(
-                error.message,
-                status=error.status,
-                stitch_code=error.stitch_code,
-                body=error.body,
-                bad_properties=getattr(error, "bad_properties", ()),
-            ) from None
-
     async def create_ephemeral_token(self) -> str:
         """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""
         body = await self._call("POST", "/v3/sessions/ephemeral")
@@ -472,13 +431,6 @@ def _transport_message(exc: BaseException, secrets: Iterable[str]) -> str:
     kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "failed"
     detail = scrub(str(exc), secrets)
     return f"request to Stitch {kind} ({type(exc).__name__}{': ' + detail if detail else ''})"
-
-
-def _id(value: int) -> int:
-    # Ids go into paths: refuse anything that is not a plain integer instead of quoting it.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"Stitch ids are integers, not {type(value).__name__}")
-    return value
 
 
 def _timestamp(value: str | datetime | None) -> str | None:

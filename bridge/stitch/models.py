@@ -278,6 +278,13 @@ class Destination:
         )
 
 
+def path_id(value: int) -> int:
+    # Ids go into paths: refuse anything that is not a plain integer instead of quoting it.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"Stitch ids are integers, not {type(value).__name__}")
+    return value
+
+
 def parse_one(body: object, parse: Callable[[object], _T], what: str) -> _T:
     """`parse(body)`; a malformed body is StitchUnavailable (Stitch did not keep its word)."""
     try:
