@@ -69,6 +69,10 @@ class BridgeError(Exception):
 def from_upstream(error: stitch.StitchError) -> BridgeError:
     """The one place a Stitch error becomes a contract error; Stitch's own message is kept."""
     message = error.message or "Stitch refused the request"
+    if isinstance(error, stitch.StitchDestinationRefused):
+        # The limit, a change of type, a property: the caller must change what it sends.
+        named = {"bad_properties": list(error.bad_properties)} if error.bad_properties else None
+        return BridgeError("bad_properties", message, details=named)
     if isinstance(error, stitch.StitchInvalidProperties):
         details: dict[str, Any] = {"bad_properties": list(error.bad_properties)}
         details["properties"] = {

@@ -118,6 +118,18 @@ SCHEMAS: dict[str, Any] = {
             "id": _STR,
             "stitch_account_id": {"type": ["integer", "null"]},
             "status": {"type": "string", "enum": ["pending", "connected", "unlinked"]},
+            # Shown by GET only: where the tenant account's data goes, or null.
+            "destination": {"anyOf": [_ref("Destination"), {"type": "null"}]},
+        },
+    ),
+    "Destination": _obj(
+        ["id", "type", "name", "created_at", "updated_at"],
+        {
+            "id": _INT,
+            "type": _STR,
+            "name": _NULLABLE_STR,
+            "created_at": {"type": ["string", "null"], "format": "date-time"},
+            "updated_at": {"type": ["string", "null"], "format": "date-time"},
         },
     ),
     "Stream": _obj(
@@ -160,6 +172,7 @@ _EVENT_ID = {"name": "event_id", "in": "path", "required": True, "schema": _STR}
 _TENANT_ID = {"name": "tenant_id", "in": "path", "required": True, "schema": _STR}
 _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}
 _UPSTREAM = ("upstream_rate_limited", "upstream_unavailable")
+_DESTINATION = {"destination": {"anyOf": [_ref("Destination"), {"type": "null"}]}}
 _SESSION_ERRORS = ("unauthorized", "session_expired", "origin_not_allowed")
 _BODY_ERRORS = ("invalid_json", "invalid_request", "payload_too_large")
 _STEP_ERRORS = (
@@ -516,13 +529,56 @@ def build_openapi(public_url: str) -> dict[str, Any]:
         },
         "/v1/tenants/{tenant_id}": {
             "get": _op(
-                "Partner mode: a tenant and whether its Stitch account is connected",
+                "Partner mode: a tenant, whether its Stitch account is connected, its destination",
                 _AUTH_API,
                 {
                     "200": _json("the tenant", _ref("Tenant")),
-                    **_errors("unauthorized", "not_found", "tenant_not_found"),
+                    **_errors("unauthorized", "not_found", "tenant_not_found", *_UPSTREAM),
                 },
                 parameters=[_TENANT_ID],
+            )
+        },
+        "/v1/tenants/{tenant_id}/destination": {
+            "put": _op(
+                "Partner mode: create or update (same type) the tenant account's destination; "
+                "the properties go to Stitch and are never stored or returned",
+                _AUTH_API,
+                {
+                    "200": _json("the destination", _obj(["destination"], _DESTINATION)),
+                    **_errors(
+                        "unauthorized",
+                        "not_found",
+                        "tenant_not_found",
+                        "bad_properties",
+                        *_BODY_ERRORS,
+                        *_UPSTREAM,
+                    ),
+                },
+                parameters=[_TENANT_ID],
+                requestBody=_body(
+                    _obj(
+                        ["type", "properties"],
+                        {
+                            "type": _STR,
+                            "name": _STR,
+                            "properties": {
+                                "type": "object",
+                                "additionalProperties": {"type": ["string", "number", "boolean"]},
+                            },
+                        },
+                        extra=False,
+                    )
+                ),
+            )
+        },
+        "/v1/destination": {
+            "get": _op(
+                "Single-account mode: the shared Stitch account's destination, or null",
+                _AUTH_API,
+                {
+                    "200": _json("the destination", _obj(["destination"], _DESTINATION)),
+                    **_errors("unauthorized", "not_found", *_UPSTREAM),
+                },
             )
         },
         "/v1/tenants/{tenant_id}/authorize-url": {

@@ -16,6 +16,7 @@ from bridge.api.common import (
     services_of,
 )
 from bridge.clock import iso, new_id
+from bridge.destinations import render_destination, show_destination
 from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
 from bridge.sources import delete_end_user_source, end_user_sources
@@ -117,9 +118,21 @@ async def verify(request: Request) -> Response:
     return json_response(await verify_receipt(services_of(request), receipt))
 
 
+async def shared_destination(request: Request) -> Response:
+    require_api_key(request)
+    services = services_of(request)
+    if services.settings.partner_mode:
+        raise BridgeError(
+            "not_found", "in partner mode each tenant has its own: GET /v1/tenants/{id}"
+        )
+    destination = await show_destination(await services.account_for(None))
+    return json_response({"destination": render_destination(destination)})
+
+
 routes = [
     Route("/v1/connect-sessions", create_connect_session, methods=["POST"]),
     Route("/v1/end-users/{end_user_id}/sources", list_end_user_sources, methods=["GET"]),
     Route("/v1/end-users/{end_user_id}/sources/{source_id}", delete_source, methods=["DELETE"]),
     Route("/v1/receipts/verify", verify, methods=["POST"]),
+    Route("/v1/destination", shared_destination, methods=["GET"]),
 ]

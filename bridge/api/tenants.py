@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.api.common import (
     MAX_ID,
+    MAX_STRING,
     Fields,
     json_object,
     json_response,
     require_api_key,
     services_of,
+)
+from bridge.destinations import (
+    DestinationRequest,
+    put_destination,
+    render_destination,
+    tenant_destination,
 )
 from bridge.errors import BridgeError
 from bridge.oauth import partner_authorize_url
@@ -78,8 +87,40 @@ async def post_tenant(request: Request) -> Response:
 
 async def show_tenant(request: Request) -> Response:
     _partner_mode(request)
-    row = await get_tenant(services_of(request), _tenant_id(request))
-    return json_response(render_tenant(row))
+    services = services_of(request)
+    row = await get_tenant(services, _tenant_id(request))
+    destination = await tenant_destination(services, row)
+    return json_response({**render_tenant(row), "destination": render_destination(destination)})
+
+
+def destination_request(body: dict[str, Any]) -> DestinationRequest:
+    """The body of a destination PUT, every problem named; no message repeats a value."""
+    fields = Fields(body, ("type", "name", "properties"))
+    kind = fields.text("type", required=True, max_length=100)
+    name = fields.text("name", max_length=200)
+    properties = body.get("properties")
+    if not isinstance(properties, dict) or not properties or len(properties) > 200:
+        fields.problems["properties"] = "required: an object of 1 to 200 properties"
+    else:
+        for key, value in properties.items():
+            # Booleans too: Stitch's own example sends `"ssl": false` (reference §5.7).
+            if len(key) > MAX_ID or not isinstance(value, str | int | float | bool):
+                fields.problems[f"properties.{key[:50]}"] = "must be a string, number or boolean"
+            elif isinstance(value, str) and len(value) > MAX_STRING:
+                fields.problems[f"properties.{key[:50]}"] = "too long"
+    fields.check()
+    assert kind is not None and isinstance(properties, dict)
+    return DestinationRequest(type=kind, properties=properties, name=name)
+
+
+async def put_tenant_destination(request: Request) -> Response:
+    _partner_mode(request)
+    services = services_of(request)
+    tenant_id = _tenant_id(request)
+    account = await services.account_for(tenant_id)
+    wanted = destination_request(await json_object(request))
+    destination = await put_destination(account, wanted)
+    return json_response({"destination": render_destination(destination)})
 
 
 async def authorize_url(request: Request) -> Response:
@@ -99,5 +140,6 @@ async def authorize_url(request: Request) -> Response:
 routes = [
     Route("/v1/tenants", post_tenant, methods=["POST"]),
     Route("/v1/tenants/{tenant_id}", show_tenant, methods=["GET"]),
+    Route("/v1/tenants/{tenant_id}/destination", put_tenant_destination, methods=["PUT"]),
     Route("/v1/tenants/{tenant_id}/authorize-url", authorize_url, methods=["POST"]),
 ]

@@ -131,6 +131,15 @@
     } catch (_) { /* already gone */ }
   }
 
+  // What Tab can reach inside the dialog: enabled, rendered (not in a closed <details> or
+  // hidden), and in the tab order.
+  const FOCUSABLE = 'a[href], button, input, select, textarea, summary, [tabindex]:not([tabindex="-1"])';
+  function focusables(root) {
+    return [...root.querySelectorAll(FOCUSABLE)].filter(
+      (el) => !el.disabled && el.tabIndex >= 0 && el.getClientRects().length > 0,
+    );
+  }
+
   /* Everything registered here is undone by close(): listeners (removed one by one, so that nothing
      is left behind even for code that counts add/removeEventListener), timers, callbacks. */
   class Scope {
@@ -230,8 +239,9 @@
 
       this._root = h("div", {
         testid: "stitch-bridge", class: "sb-root", hidden: true, role: "dialog",
-        "aria-modal": "true", "aria-label": "Connect a data source",
+        "aria-modal": "true", "aria-label": "Connect a data source", tabindex: "-1",
       });
+      this._opener = null; // what had focus when the dialog opened: it gets it back on close
       (opts.container || document.body).append(this._root);
       if (opts.stylesheet !== false) {
         const href = typeof opts.stylesheet === "string" ? opts.stylesheet : `${this._bridgeUrl}/widget.css`;
@@ -330,7 +340,9 @@
       this._viewScope.close();
       this._scope.close();
       for (const el of this._elements.splice(0)) el.remove();
+      const open = !this._root.hidden;
       this._root.remove();
+      if (open) this._restoreFocus();
       this._handlers.clear();
     }
 
@@ -994,11 +1006,48 @@
         const close = h("button", { type: "button", testid: "close", class: "sb-close", "aria-label": "Close" }, "×");
         scope.listen(close, "click", () => fail(new CancelledError()));
         const body = h("div", { class: "sb-body" });
+        if (this._root.hidden) this._opener = document.activeElement;
         this._root.replaceChildren(h("div", { class: "sb-panel" },
           h("div", { class: "sb-head" }, h("h2", { class: "sb-title", text: title }), close), body));
         this._root.hidden = false;
+        this._dialogKeys(scope, () => fail(new CancelledError()));
         build({ body, done, fail, scope, isOpen: () => open });
+        // Focus moves into a dialog that opens, and stays in it when a panel replaces the one
+        // that held it: to the panel's first control (never the close button), or the dialog.
+        if (!this._root.contains(document.activeElement)) {
+          (focusables(body)[0] || this._root).focus({ preventScroll: true });
+        }
       });
+    }
+
+    /* The WAI-ARIA modal dialog keys: Tab and Shift+Tab cycle through the dialog's controls and
+       never reach the page behind it; Escape cancels, as the close button does. Heard on the
+       document, before the page's own handlers, so that focus which strayed still comes back. */
+    _dialogKeys(scope, cancel) {
+      scope.listen(document, "keydown", (event) => {
+        if (this._root.hidden || event.defaultPrevented || event.isComposing) return;
+        if (event.key === "Escape") {
+          event.preventDefault();
+          cancel();
+          return;
+        }
+        if (event.key !== "Tab") return;
+        const items = focusables(this._root);
+        const at = items.indexOf(document.activeElement);
+        const wrap = event.shiftKey ? at <= 0 : at === -1 || at === items.length - 1;
+        if (!wrap) return; // the browser's own next step stays inside
+        event.preventDefault();
+        const target = event.shiftKey ? items[items.length - 1] : items[0];
+        (target || this._root).focus();
+      }, true);
+    }
+
+    _restoreFocus() {
+      const opener = this._opener;
+      this._opener = null;
+      if (opener && opener !== document.body && opener.isConnected && typeof opener.focus === "function") {
+        opener.focus();
+      }
     }
 
     _gateView(flow, step, repeated) {
@@ -1103,8 +1152,10 @@
 
     _hide() {
       this._viewScope.close();
+      const open = !this._root.hidden;
       this._root.replaceChildren();
       this._root.hidden = true;
+      if (open) this._restoreFocus();
     }
 
     /* One Idempotency-Key per connect attempt, shared by this browser's tabs: the same person

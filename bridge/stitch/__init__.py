@@ -9,6 +9,7 @@ from .errors import (
     StitchAccessDenied,
     StitchAlreadyRunning,
     StitchBadRequest,
+    StitchDestinationRefused,
     StitchError,
     StitchInvalidName,
     StitchInvalidProperties,
@@ -20,12 +21,21 @@ from .errors import (
     StitchUnavailable,
     parse_error,
 )
-from .models import ConnectionCheck, ReportCard, ReportCardStep, Source, SourceType, Stream
+from .models import (
+    ConnectionCheck,
+    Destination,
+    ReportCard,
+    ReportCardStep,
+    Source,
+    SourceType,
+    Stream,
+)
 from .retry import RetryPolicy
 
 __all__ = [
     "UNSET",
     "ConnectionCheck",
+    "Destination",
     "ReportCard",
     "ReportCardStep",
     "RetryPolicy",
@@ -36,6 +46,7 @@ __all__ = [
     "StitchAlreadyRunning",
     "StitchBadRequest",
     "StitchClient",
+    "StitchDestinationRefused",
     "StitchError",
     "StitchInvalidName",
     "StitchInvalidProperties",

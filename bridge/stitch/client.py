@@ -22,6 +22,7 @@ from urllib.parse import quote
 import httpx
 
 from .budget import UnlimitedBudget, UpstreamBudget
+from .destinations import DestinationCalls
 from .errors import (
     StitchNotFound,
     StitchRateLimited,
@@ -39,6 +40,7 @@ from .models import (
     parse_many,
     parse_one,
 )
+from .models import path_id as _id
 from .retry import (
     NEVER_SENT_ERRORS,
     AttemptFailed,
@@ -292,7 +294,7 @@ class StitchClient:
         )
 
 
-class StitchAccount:
+class StitchAccount(DestinationCalls):
     """The Connect API as one account sees it; shares its client's pool, retry policy and budget."""
 
     __slots__ = ("_client", "_token", "budget_key")
@@ -429,13 +431,6 @@ def _transport_message(exc: BaseException, secrets: Iterable[str]) -> str:
     kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "failed"
     detail = scrub(str(exc), secrets)
     return f"request to Stitch {kind} ({type(exc).__name__}{': ' + detail if detail else ''})"
-
-
-def _id(value: int) -> int:
-    # Ids go into paths: refuse anything that is not a plain integer instead of quoting it.
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise TypeError(f"Stitch ids are integers, not {type(value).__name__}")
-    return value
 
 
 def _timestamp(value: str | datetime | None) -> str | None:

@@ -96,6 +96,12 @@ class StitchInvalidProperties(StitchBadRequest):
         self.report_card = report_card
 
 
+class StitchDestinationRefused(StitchInvalidProperties):
+    """Stitch refused to create or update a destination: at the account's destination limit, a
+    change of type, a property it does not accept. Its answers are bare strings (§7.6), so the
+    client raises this from the destination calls rather than guessing from the text."""
+
+
 class StitchInvalidName(StitchBadRequest):
     """The display name (or the schema name derived from it) is invalid or already used."""
 

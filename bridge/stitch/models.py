@@ -253,6 +253,38 @@ class Stream:
         )
 
 
+@dataclass(frozen=True)
+class Destination:
+    """A v4 destination (§4.13). Its `properties` are left in `raw` on purpose: the bridge shows
+    a destination by id, type, name and times only, so nothing it renders can carry a credential."""
+
+    id: int
+    type: str
+    name: str | None
+    created_at: str | None
+    updated_at: str | None
+    raw: dict[str, Any] = field(repr=False, compare=False)
+
+    @classmethod
+    def from_json(cls, data: object) -> Destination:
+        destination = _mapping(data, "destination")
+        return cls(
+            id=_int(destination.get("id"), "destination id"),
+            type=_str(destination.get("type"), "destination type"),
+            name=_opt_str(destination.get("name")),
+            created_at=_opt_str(destination.get("created_at")),
+            updated_at=_opt_str(destination.get("updated_at")),
+            raw=dict(destination),
+        )
+
+
+def path_id(value: int) -> int:
+    # Ids go into paths: refuse anything that is not a plain integer instead of quoting it.
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"Stitch ids are integers, not {type(value).__name__}")
+    return value
+
+
 def parse_one(body: object, parse: Callable[[object], _T], what: str) -> _T:
     """`parse(body)`; a malformed body is StitchUnavailable (Stitch did not keep its word)."""
     try:

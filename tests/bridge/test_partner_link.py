@@ -92,6 +92,7 @@ def test_linking_an_existing_account_stores_its_token_for_the_tenant(
         "id": "acme",
         "stitch_account_id": account["id"],
         "status": "connected",
+        "destination": None,
     }
     tokens = account["access_tokens"]
     assert isinstance(tokens, list) and len(tokens) == 2  # its own, and the one just granted

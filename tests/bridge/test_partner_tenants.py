@@ -40,7 +40,7 @@ def test_a_new_tenant_gets_its_own_stitch_account(partner: PartnerStack) -> None
     assert len(partner.accounts()) == before + 1
     assert account["access_token"] not in created.text
     shown = partner.backend().get("/v1/tenants/acme")
-    assert shown.status_code == 200 and shown.json() == body
+    assert shown.status_code == 200 and shown.json() == {**body, "destination": None}
 
 
 def test_partner_credentials_go_in_the_body_of_post_v3_accounts(partner: PartnerStack) -> None:
@@ -105,6 +105,7 @@ def test_a_lost_answer_is_reconciled_on_retry_without_a_second_account(
         "id": "lost",
         "stitch_account_id": None,
         "status": "unlinked",
+        "destination": None,
     }
     third = partner.backend().post("/v1/tenants", json=body)
     assert third.json()["error"]["code"] == "tenant_exists"

@@ -433,6 +433,7 @@ def test_the_package_exports_exactly_its_public_names():
     assert set(package.__all__) == error_classes | {
         "UNSET",
         "ConnectionCheck",
+        "Destination",
         "ReportCard",
         "ReportCardStep",
         "RetryPolicy",

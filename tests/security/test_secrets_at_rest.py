@@ -4,6 +4,7 @@ logs and everything the bridge answered hold none of the tokens, secrets and cod
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Iterator
@@ -154,3 +155,48 @@ def test_the_database_keeps_only_ciphertext_after_shutdown(tmp_path: Path) -> No
     assert content
     leaked = [name for name, value in secrets.items() if value.encode() in content]
     assert leaked == []
+
+
+def test_destination_credentials_go_to_stitch_and_nowhere_else(
+    stack: PartnerStack, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    elsewhere = {"MainThread", f"uvicorn-{httpx.URL(stack.emulator_url).port}"}
+    passwords = ["dest-password-" + "d" * 20, "rotated-password-" + "r" * 20]
+    properties = {"host": "db.example.com", "port": "5432", "username": "loader"}
+    backend = stack.backend()
+    path = "/v1/tenants/acme/destination"
+    with structlog.testing.capture_logs() as structured:
+        stack.create_tenant("acme")
+        for password in passwords:  # created, then updated
+            body = {"type": "postgres", "properties": {**properties, "password": password}}
+            assert backend.put(path, json=body).status_code == 200
+        # Refusals: one quoting the credential back, one failing upstream, one invalid body.
+        stack.fault(
+            method="PUT",
+            path="/v4/destinations/*",
+            status=400,
+            count=1,
+            body=json.dumps(f"password {passwords[1]} refused"),
+            content_type="application/json",
+        )
+        stack.fault(method="PUT", path="/v4/destinations/*", status=500, count=10, after=True)
+        body = {"type": "postgres", "properties": {**properties, "password": passwords[1]}}
+        assert backend.put(path, json=body).status_code == 422
+        assert backend.put(path, json=body).status_code == 502
+        bad = {"type": "postgres", "properties": {"password": [passwords[0]]}}
+        assert backend.put(path, json=bad).status_code == 422
+        assert backend.get("/v1/tenants/acme").json()["destination"]["type"] == "postgres"
+    [stored] = stack.backend_state.world.destinations
+    assert stored.values["password"] == passwords[1]  # it did reach Stitch
+
+    records = [r for r in caplog.records if r.threadName not in elsewhere]
+    assert any(r.name == "bridge.stitch" for r in records)  # the calls were logged
+    logged = "\n".join(f"{r.getMessage()} {r.__dict__} {r.exc_text or ''}" for r in records)
+    logged += repr(structured)
+    database = _database_bytes(stack.database)
+    for password in passwords:
+        assert password.encode() not in database
+        assert password not in logged
+        for response in stack.seen:
+            assert password not in response.text, str(response.request.url)
