@@ -9,7 +9,8 @@ Installed with stitch-bridge (entry point `pytest11`, name `stitch_bridge`); dis
   `Bridge-Signature`; `.events` are the verified events, `.wait_for(type)` waits for one.
 - `stitch_bridge` — a bridge on that emulator with generated secrets (`.url`, `.api_key`,
   `.webhook_secret`, `.allowed_origin`), sending its signed webhooks to `webhook_receiver`;
-  `.client()` is a `stitch_bridge_client.Client` for it.
+  `.client()` is a `stitch_bridge_client.Client` for it. It runs the `native` step driver, with
+  a white-label OAuth app for HubSpot registered at the emulator's fake provider.
 - `connected_source(end_user_id, type, ...)` — a source connected for that end user
   server-side (no browser), returned as a `stitch_bridge_client.Source`, its real signed
   `source.connected` webhook already at `webhook_receiver`.
@@ -157,13 +158,16 @@ def stitch_bridge(
         "database_url": f"sqlite+aiosqlite:///{database}",
         "webhook_url": webhook_receiver.url,
         "webhook_secret": webhook_receiver.secret,
-        "step_driver": "stitchjs",
+        "step_driver": "native",
         **stitch_bridge_settings,
     }
     made: list[Settings] = []
 
     def build(url: str) -> Any:
-        made.append(Settings(**{"public_url": url, **values}))
+        extra: dict[str, Any] = {"public_url": url}
+        if "oauth_apps" not in values:
+            extra["oauth_apps"] = (_white_label_app(stitch_emulator.url, url),)
+        made.append(Settings(**{**extra, **values}))
         return create_app(made[0])
 
     with serve(build) as url:
@@ -179,6 +183,33 @@ def stitch_bridge(
             yield bridge
         finally:
             bridge.close()
+
+
+def _white_label_app(emulator_url: str, bridge_url: str) -> Any:
+    """HubSpot's OAuth through your own app, registered with the emulator's fake provider (as
+    the demo does): the native driver's OAuth step, without Stitch.js."""
+    import httpx
+
+    from bridge.oauth_apps import OAuthApp
+
+    app = OAuthApp(
+        source_type="platform.hubspot",
+        client_id="saas-under-test",
+        client_secret=secrets.token_urlsafe(24),
+        authorize_url=f"{emulator_url}/provider/authorize",
+        token_url=f"{emulator_url}/provider/token",
+    )
+    registered = httpx.post(
+        f"{emulator_url}/_emulator/provider/clients",
+        json={
+            "client_id": app.client_id,
+            "client_secret": app.client_secret,
+            "name": "SaaS under test",
+            "redirect_uris": [f"{bridge_url}/v1/oauth/provider/callback"],
+        },
+    )
+    registered.raise_for_status()
+    return app
 
 
 ConnectedSource = Callable[..., "Source"]
