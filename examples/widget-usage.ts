@@ -2,8 +2,12 @@
 // A typed page script using the widget (checked by `tsc --noEmit --strict` in make test).
 // In your project, copy the bridge's /widget.d.ts next to this file and reference that copy.
 
-async function fetchSession(): Promise<StitchBridge.SessionGrant> {
-  const answer = await fetch("/api/stitch-session", { method: "POST" });
+async function fetchSession(scope: StitchBridge.SessionScope): Promise<StitchBridge.SessionGrant> {
+  const answer = await fetch("/api/stitch-session", {
+    method: "POST",
+    headers: { "Content-Type": "application/json" },
+    body: JSON.stringify(scope.sourceId ? { source_id: scope.sourceId } : {}),
+  });
   return (await answer.json()) as StitchBridge.SessionGrant;
 }
 

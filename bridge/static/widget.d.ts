@@ -11,13 +11,19 @@ declare namespace StitchBridge {
     expires_at: string;
   }
 
+  /** What `fetchSession` is asked for: `{}`, or `{sourceId}` for a reconnect. */
+  interface SessionScope {
+    sourceId?: number;
+  }
+
   type Mode = "auto" | "popup" | "redirect";
 
   interface CreateOptions {
     /** The bridge's http(s) URL. */
     bridgeUrl: string;
-    /** Asks your backend for a connect session (called again to renew it). */
-    fetchSession: () => Promise<SessionGrant>;
+    /** Asks your backend for a connect session (called again to renew it). For reconnect()
+     *  it gets `{sourceId}`: mint a session scoped to that source (`source_id`). */
+    fetchSession: (scope: SessionScope) => Promise<SessionGrant>;
     /** How steps that leave the page run; "auto" (default) picks popups, or redirect in in-app browsers. */
     mode?: Mode | null;
     /** Redirect mode: where the bridge sends the browser back (an http(s) URL). */
