@@ -3,7 +3,8 @@
 # `docker run -p 8700:8700 --env-file bridge.env stitch-bridge`. Configured only by environment
 # variables (README, "Settings"); see docs/deployment.md for replicas, PostgreSQL and sizing.
 #
-# Stage 1 builds the project's wheel and installs it with its dependencies into a virtualenv.
+# Stage 1 builds the project's wheels (the bridge, and the Python client its demo site uses) and
+# installs them with their dependencies into a virtualenv.
 # Stage 2 copies only that virtualenv into a slim Python image and runs it as a user without
 # privileges. tests/scale/test_wheel.py builds the same wheel from the same files and starts it.
 
@@ -19,9 +20,12 @@ COPY pyproject.toml README.md ./
 COPY bridge ./bridge
 COPY stitch_emulator ./stitch_emulator
 COPY demo_site ./demo_site
-RUN python -m pip wheel --no-deps --wheel-dir /wheels . \
+# The Python client is its own distribution; the demo site (`stitch-bridge demo`) uses it.
+COPY clients/python ./clients/python
+RUN python -m pip wheel --no-deps --wheel-dir /wheels . ./clients/python \
  && python -m venv --without-pip /opt/stitch-bridge \
- && python -m pip --python /opt/stitch-bridge/bin/python install /wheels/stitch_bridge-*.whl
+ && python -m pip --python /opt/stitch-bridge/bin/python install /wheels/stitch_bridge-*.whl \
+      /wheels/stitch_bridge_client-*.whl
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/stitch-bridge/bin:$PATH \

@@ -2,9 +2,26 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 __version__ = "0.1.0"
 
-from bridge.app import create_app  # noqa: E402
-from bridge.settings import Settings, SettingsError  # noqa: E402
+if TYPE_CHECKING:
+    from bridge.app import create_app
+    from bridge.settings import Settings, SettingsError
 
 __all__ = ["Settings", "SettingsError", "__version__", "create_app"]
+
+
+def __getattr__(name: str) -> Any:
+    # Loaded on first use: the pytest plugin (bridge.testing) lives in this package, and every
+    # test run of a project that installs it should not pay for Starlette and SQLAlchemy.
+    if name == "create_app":
+        from bridge.app import create_app
+
+        return create_app
+    if name in ("Settings", "SettingsError"):
+        from bridge import settings
+
+        return getattr(settings, name)
+    raise AttributeError(f"module 'bridge' has no attribute {name!r}")

@@ -645,6 +645,13 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                 "responses": {"200": {"description": "JavaScript"}},
             }
         },
+        "/widget.d.ts": {
+            "get": {
+                "summary": "TypeScript declarations of the browser widget",
+                "security": [],
+                "responses": {"200": {"description": "TypeScript"}},
+            }
+        },
     }
     return {
         "openapi": "3.1.0",

@@ -22,9 +22,10 @@ from starlette.staticfiles import StaticFiles
 from demo_site.config import TYPE_NAMES, DemoConfig
 from demo_site.events import event_routes
 from demo_site.security import CspReports, SecurityHeaders, reports_in
-from demo_site.signin import MAX_BODY, USER_ID, SignIn
+from demo_site.signin import MAX_BODY, USER_ID, SignIn, bridge_error
 from demo_site.signin import error as _error
 from demo_site.webhooks import Deliveries, webhook_receiver
+from stitch_bridge_client import AsyncClient, BridgeError
 
 PACKAGE = resources.files("demo_site")
 # How the page's widget runs steps that leave the page (`?mode=`), CONTRACT §4.7.
@@ -34,7 +35,11 @@ WIDGET_MODES = ("auto", "popup", "redirect")
 def create_app(
     config: DemoConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Starlette:
-    """The demo site as an ASGI app. `transport` replaces the network to the bridge (tests)."""
+    """The demo site as an ASGI app. `transport` replaces the network to the bridge (tests).
+
+    Every call to the bridge goes through the Python client (`stitch_bridge_client`), as a
+    SaaS backend's would.
+    """
     page = Template((PACKAGE / "templates" / "index.html").read_text(encoding="utf-8"))
     events_page = Template((PACKAGE / "templates" / "events.html").read_text(encoding="utf-8"))
     signin = SignIn(config.secret_key)
@@ -43,9 +48,8 @@ def create_app(
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, Any]]:
-        headers = {"Authorization": f"Bearer {config.bridge_api_key}"}
-        async with httpx.AsyncClient(
-            base_url=config.bridge_url, headers=headers, timeout=30.0, transport=transport
+        async with AsyncClient(
+            config.bridge_url, config.bridge_api_key, timeout=30.0, transport=transport
         ) as bridge:
             yield {"bridge": bridge}
 
@@ -86,22 +90,22 @@ def create_app(
             wanted = json.loads(raw) if raw and len(raw) <= MAX_BODY else {}
         except ValueError:
             return _error(400, "invalid_json", "the body must be JSON")
-        payload: dict[str, Any] = {
-            "end_user": end_user(user),
-            "source_types": list(config.source_types),
-        }
         source_id = wanted.get("source_id") if isinstance(wanted, dict) else None
-        if source_id is not None:
-            if not isinstance(source_id, int) or isinstance(source_id, bool):
-                return _error(400, "invalid_request", "source_id must be an integer")
-            payload["source_id"] = source_id
-        if config.session_ttl is not None:
-            payload["ttl"] = config.session_ttl
-        answer = await request.state.bridge.post("/v1/connect-sessions", json=payload)
-        if answer.status_code != 201:
-            return JSONResponse(answer.json(), status_code=answer.status_code)
-        minted = answer.json()
-        return JSONResponse({"token": minted["token"], "expires_at": minted["expires_at"]})
+        if source_id is not None and (
+            not isinstance(source_id, int) or isinstance(source_id, bool)
+        ):
+            return _error(400, "invalid_request", "source_id must be an integer")
+        bridge: AsyncClient = request.state.bridge
+        try:
+            minted = await bridge.sessions.create(
+                end_user=end_user(user),
+                source_types=config.source_types,
+                source_id=source_id,
+                ttl=config.session_ttl,
+            )
+        except BridgeError as exc:
+            return bridge_error(exc)
+        return JSONResponse({"token": minted.token, "expires_at": minted.expires_at})
 
     async def connect_link(request: Request) -> Response:
         """A hosted connect link for the signed-in user, to finish on any device; it comes back
@@ -111,27 +115,28 @@ def create_app(
             return _error(401, "unauthorized", "sign in first")
         # The bridge accepts only a return_url on BRIDGE_ALLOWED_ORIGINS, whatever Host says.
         base = (config.public_url or str(request.base_url)).rstrip("/")
-        payload = {
-            "end_user": end_user(user),
-            "source_types": list(config.source_types),
-            "return_url": f"{base}/?{urlencode({'user': user})}",
-        }
-        answer = await request.state.bridge.post("/v1/connect-links", json=payload)
-        if answer.status_code != 201:
-            return JSONResponse(answer.json(), status_code=answer.status_code)
-        made = answer.json()
-        return JSONResponse({"url": made["url"], "expires_at": made["expires_at"]})
+        bridge: AsyncClient = request.state.bridge
+        try:
+            made = await bridge.links.create(
+                end_user=end_user(user),
+                source_types=config.source_types,
+                return_url=f"{base}/?{urlencode({'user': user})}",
+            )
+        except BridgeError as exc:
+            return bridge_error(exc)
+        return JSONResponse({"url": made.url, "expires_at": made.expires_at})
 
     async def connections(request: Request) -> Response:
         """The signed-in user's sources, as the bridge knows them."""
         user = signed_in_user(request)
         if user is None:
             return _error(401, "unauthorized", "sign in first")
-        answer = await request.state.bridge.get(f"/v1/end-users/{user}/sources")
-        if answer.status_code != 200:
-            return JSONResponse(answer.json(), status_code=answer.status_code)
-        sources = [s for s in answer.json().get("data", []) if s.get("status") != "deleted"]
-        return JSONResponse({"data": sources})
+        bridge: AsyncClient = request.state.bridge
+        try:
+            listed = await bridge.end_users.sources(user)
+        except BridgeError as exc:
+            return bridge_error(exc)
+        return JSONResponse({"data": [s.to_dict() for s in listed if s.status != "deleted"]})
 
     async def verify_receipt(request: Request) -> Response:
         """What a SaaS does with the widget's receipt: ask the bridge whether it is genuine."""
@@ -145,12 +150,15 @@ def create_app(
             receipt = None
         if not isinstance(receipt, str):
             return _error(400, "invalid_request", 'send {"receipt": str}')
-        answer = await request.state.bridge.post("/v1/receipts/verify", json={"receipt": receipt})
-        body = answer.json()
+        bridge: AsyncClient = request.state.bridge
+        try:
+            verified = await bridge.receipts.verify(receipt)
+        except BridgeError as exc:
+            return bridge_error(exc)
         # A genuine receipt for somebody else's source is no proof for this user.
-        if answer.status_code == 200 and body.get("end_user_id") != user:
+        if verified.end_user_id != user:
             return _error(400, "receipt_invalid", "this receipt is for another user")
-        return JSONResponse(body, status_code=answer.status_code)
+        return JSONResponse(verified.to_dict())
 
     async def receive_csp_report(request: Request) -> Response:
         raw = await request.body()

@@ -8,6 +8,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from stitch_bridge_client import BridgeError
+
 USER_ID = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 USER_TOKEN_MAX_AGE = 7 * 24 * 3600
 MAX_BODY = 64 * 1024
@@ -15,6 +17,14 @@ MAX_BODY = 64 * 1024
 
 def error(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def bridge_error(exc: BridgeError) -> JSONResponse:
+    """The bridge's refusal, passed on to the page as the bridge put it (a 502 without one)."""
+    body: dict[str, object] = {"code": exc.code, "message": exc.message}
+    if exc.details:
+        body["details"] = exc.details
+    return JSONResponse({"error": body}, status_code=exc.status or 502)
 
 
 class SignIn:

@@ -95,6 +95,8 @@ routes = [
     _static("docs.css", "text/css"),
     _static("widget.js", "text/javascript"),
     _static("widget.css", "text/css"),
+    # The widget's TypeScript declarations (CONTRACT §9), for a page's own type checking.
+    _static("widget.d.ts", "application/typescript; charset=utf-8"),
     _static("hosted.js", "text/javascript"),
     _static("hosted.css", "text/css"),
 ]

@@ -25,7 +25,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(240)]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCKERFILE = (ROOT / "Dockerfile").read_text(encoding="utf-8")
-WHEEL_COMMAND = "python -m pip wheel --no-deps --wheel-dir /wheels ."
+WHEEL_COMMAND = "python -m pip wheel --no-deps --wheel-dir /wheels . ./clients/python"
 
 
 def instructions() -> list[tuple[str, str]]:
@@ -71,7 +71,8 @@ def wheel(tmp_path_factory: pytest.TempPathFactory) -> Path:
                 shutil.copy2(origin, source / name)
     wheels = tmp_path_factory.mktemp("wheels")
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(wheels), "."],
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--wheel-dir", str(wheels)]
+        + WHEEL_COMMAND.split("/wheels ")[1].split(),
         cwd=source,
         check=True,
         capture_output=True,
@@ -94,7 +95,8 @@ def venv(wheel: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     python = home / "bin" / "python"
     subprocess.run(
         [sys.executable, "-m", "pip", "--python", str(python), "install"]
-        + ["--no-deps", "--no-index", "--quiet", str(wheel)],
+        + ["--no-deps", "--no-index", "--quiet", str(wheel)]
+        + [str(p) for p in wheel.parent.glob("stitch_bridge_client-*.whl")],
         check=True,
         capture_output=True,
         timeout=120,
