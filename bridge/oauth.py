@@ -7,7 +7,8 @@
   token goes from the provider to Stitch and nowhere else.
 
 Each redirect is an attempt row; its `state` is a signed payload naming the attempt, its kind
-and its tenant, accepted once and until it expires; PKCE (S256) binds the code to the attempt.
+and its tenant, accepted once and until it expires; PKCE (S256) binds the code to the attempt,
+and a cookie binds the attempt to the browser that started it (bridge/oauth_binding.py).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ from sqlalchemy import select, update
 
 from bridge.errors import BridgeError
 from bridge.oauth_apps import OAuthApp
+from bridge.oauth_binding import BEGIN_PATH, POPUP_PATH
 from bridge.oauth_state import (
+    STATE_TTL,
     OAuthFailure,
     begin_attempt,
     code_verifier,
@@ -95,36 +98,57 @@ def message_origin(settings: Settings, origin: str | None) -> str | None:
 # -- partner OAuth: link a tenant to its Stitch account ---------------------------------------
 
 
+@dataclass(frozen=True)
+class PartnerLink:
+    """Where the SaaS's page sends its admin's browser (a form POST carrying `ticket`)."""
+
+    url: str
+    ticket: str
+    expires_at: float
+
+
 async def partner_authorize_url(
     services: Services, tenant_id: str, prefill: Mapping[str, str]
-) -> str:
-    """Stitch's consent page for `tenant_id` (§2.4), with state and PKCE (S256)."""
+) -> PartnerLink:
+    """Stitch's consent page for `tenant_id` (§2.4), with state and PKCE (S256), kept by the
+    bridge until a browser binds itself to the attempt with the ticket."""
     settings = services.settings
     if not settings.stitch_partner_id:
         raise BridgeError("not_found", "tenants exist in partner mode only")
     await get_tenant(services, tenant_id)
     redirect_uri = callback_url(settings, STITCH_CALLBACK_PATH)
-    state, verifier = await begin_attempt(
-        services, kind="stitch", tenant=tenant_id, redirect_uri=redirect_uri
+    client_id = settings.stitch_partner_id
+
+    def consent(state: str, verifier: str) -> str:
+        # Stitch documents no PKCE; sending it costs nothing and protects if it is ever enforced.
+        url: str = prepare_grant_uri(
+            settings.stitch_app_url.rstrip("/") + "/oauth/authorization",
+            client_id=client_id,
+            response_type="code",
+            redirect_uri=redirect_uri,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
+            **dict(prefill),
+        )
+        return url
+
+    ticket = await begin_attempt(
+        services, kind="stitch", tenant=tenant_id, redirect_uri=redirect_uri, consent=consent
     )
-    # Stitch documents no PKCE; sending it costs nothing and protects if it is ever enforced.
-    url: str = prepare_grant_uri(
-        settings.stitch_app_url.rstrip("/") + "/oauth/authorization",
-        client_id=settings.stitch_partner_id,
-        response_type="code",
-        redirect_uri=redirect_uri,
-        state=state,
-        code_challenge=create_s256_code_challenge(verifier),
-        code_challenge_method="S256",
-        **dict(prefill),
+    return PartnerLink(
+        url=callback_url(settings, BEGIN_PATH),
+        ticket=ticket,
+        expires_at=services.clock.time() + STATE_TTL,
     )
-    return url
 
 
-async def finish_partner_oauth(services: Services, params: Mapping[str, str]) -> CallbackResult:
+async def finish_partner_oauth(
+    services: Services, params: Mapping[str, str], cookies: Mapping[str, str]
+) -> CallbackResult:
     """Stitch's redirect back: exchange the code, store the tenant's token encrypted."""
     try:
-        attempt = await consume_attempt(services, params.get("state"), "stitch")
+        attempt = await consume_attempt(services, params.get("state"), "stitch", cookies)
     except OAuthFailure as failure:
         return CallbackResult(ok=False, error=failure.reason, origin=None)
     result = await _finish_partner(services, attempt, params)
@@ -188,11 +212,26 @@ async def begin_provider_oauth(
     if app is None:
         return None
     redirect_uri = callback_url(settings, PROVIDER_CALLBACK_PATH)
-    state, verifier = await begin_attempt(
+
+    def consent(state: str, verifier: str) -> str:
+        url: str = prepare_grant_uri(
+            app.authorize_url,
+            client_id=app.client_id,
+            response_type="code",
+            redirect_uri=redirect_uri,
+            scope=list(app.scopes) or None,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
+        )
+        return url
+
+    ticket = await begin_attempt(
         services,
         kind="provider",
         tenant=tenant_key(cs.tenant),
         redirect_uri=redirect_uri,
+        consent=consent,
         session_id=cs.id,
         end_user_id=cs.end_user_id,
         source_id=row.id,
@@ -202,28 +241,27 @@ async def begin_provider_oauth(
         reauth=row.connected_at is not None,
         return_url=return_url,
     )
-    url: str = prepare_grant_uri(
-        app.authorize_url,
-        client_id=app.client_id,
-        response_type="code",
-        redirect_uri=redirect_uri,
-        scope=list(app.scopes) or None,
-        state=state,
-        code_challenge=create_s256_code_challenge(verifier),
-        code_challenge_method="S256",
-    )
-    return {"driver": "native", "step": "oauth", "action": "oauth", "oauth_url": url}
+    # The popup page takes the ticket from the widget by postMessage; in redirect mode the
+    # widget posts it to BEGIN_PATH itself. Either way only that browser reaches the provider.
+    return {
+        "driver": "native",
+        "step": "oauth",
+        "action": "oauth",
+        "oauth_url": callback_url(settings, POPUP_PATH),
+        "oauth_ticket": ticket,
+    }
 
 
 async def finish_provider_oauth(
     services: Services,
     params: Mapping[str, str],
+    cookies: Mapping[str, str],
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> CallbackResult:
     """The provider's redirect back: code → tokens → OAuth properties on the Stitch source."""
     try:
-        attempt = await consume_attempt(services, params.get("state"), "provider")
+        attempt = await consume_attempt(services, params.get("state"), "provider", cookies)
         await _complete_provider(services, attempt, params, transport)
     except OAuthFailure as failure:
         if failure.attempt is None:

@@ -52,12 +52,21 @@ def _v5(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN return_url VARCHAR(2048)"))
 
 
+def _v6(connection: Connection) -> None:
+    columns = {c["name"] for c in inspect(connection).get_columns("oauth_attempts")}
+    if "consent_url" not in columns:
+        connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN consent_url TEXT"))
+    if "browser_hash" not in columns:
+        connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN browser_hash VARCHAR(64)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
     (3, "tenants (encrypted Stitch tokens), OAuth attempts", _v3),
     (4, "hosted connect links, redirect-mode resume points", _v4),
     (5, "OAuth attempts remember a redirect-mode return URL", _v5),
+    (6, "OAuth attempts are bound to the browser that started them", _v6),
 ]
 LATEST = MIGRATIONS[-1][0]
 
