@@ -47,8 +47,8 @@ MESSAGES = {
     "account_taken": "That Stitch account is already linked elsewhere.",
     "tenant_not_found": "This account is no longer known.",
     "browser_mismatch": (
-        "This sign-in was started in another browser. Go back to the page where you started"
-        " and sign in from there."
+        "This sign-in was started in another browser and can only finish there."
+        " Nothing was connected."
     ),
 }
 
@@ -89,6 +89,8 @@ def _explain(result: CallbackResult) -> str:
     if result.ok:
         return "You can close this window."
     reason = MESSAGES.get(result.error or "", "Something went wrong.")
+    if result.error == "browser_mismatch":
+        return reason  # trying again here cannot help
     return f"{reason} Close this window and try again."
 
 
