@@ -1,6 +1,6 @@
 """OAuth the bridge runs itself, on authlib's client side.
 
-- Partner OAuth (§2.4) links a tenant to an existing Stitch account.
+- Partner OAuth (§2.4) links a tenant to an existing Stitch account (bridge/partner_oauth.py).
 - White-label OAuth (native driver): the end user consents on the provider's own page to the
   SaaS's OAuth app, with the bridge's callback on the SaaS's domain; the bridge exchanges the
   code and writes the OAuth properties to the Stitch source (§9.3 `oauth` (b)). The refresh
@@ -26,9 +26,8 @@ from sqlalchemy import select, update
 
 from bridge.errors import BridgeError
 from bridge.oauth_apps import OAuthApp
-from bridge.oauth_binding import BEGIN_PATH, POPUP_PATH
+from bridge.oauth_binding import POPUP_PATH
 from bridge.oauth_state import (
-    STATE_TTL,
     OAuthFailure,
     begin_attempt,
     code_verifier,
@@ -44,7 +43,6 @@ from bridge.stitch.errors import StitchError
 from bridge.stitch.models import Source
 from bridge.store.tables import SourceRow
 from bridge.store.tenant_tables import OAuthAttempt
-from bridge.tenants import get_tenant, link_tenant
 from bridge.tokens import ConnectSession, StepClaim
 
 with warnings.catch_warnings():
@@ -93,106 +91,6 @@ def message_origin(settings: Settings, origin: str | None) -> str | None:
         return origin if origin.rstrip("/") in allowed else None
     # Not told (a caller without an Origin header): unambiguous only with one SaaS origin.
     return settings.allowed_origins[0] if len(settings.allowed_origins) == 1 else None
-
-
-# -- partner OAuth: link a tenant to its Stitch account ---------------------------------------
-
-
-@dataclass(frozen=True)
-class PartnerLink:
-    """Where the SaaS's page sends its admin's browser (a form POST carrying `ticket`)."""
-
-    url: str
-    ticket: str
-    expires_at: float
-
-
-async def partner_authorize_url(
-    services: Services, tenant_id: str, prefill: Mapping[str, str]
-) -> PartnerLink:
-    """Stitch's consent page for `tenant_id` (§2.4), with state and PKCE (S256), kept by the
-    bridge until a browser binds itself to the attempt with the ticket."""
-    settings = services.settings
-    if not settings.stitch_partner_id:
-        raise BridgeError("not_found", "tenants exist in partner mode only")
-    await get_tenant(services, tenant_id)
-    redirect_uri = callback_url(settings, STITCH_CALLBACK_PATH)
-    client_id = settings.stitch_partner_id
-
-    def consent(state: str, verifier: str) -> str:
-        # Stitch documents no PKCE; sending it costs nothing and protects if it is ever enforced.
-        url: str = prepare_grant_uri(
-            settings.stitch_app_url.rstrip("/") + "/oauth/authorization",
-            client_id=client_id,
-            response_type="code",
-            redirect_uri=redirect_uri,
-            state=state,
-            code_challenge=create_s256_code_challenge(verifier),
-            code_challenge_method="S256",
-            **dict(prefill),
-        )
-        return url
-
-    ticket = await begin_attempt(
-        services, kind="stitch", tenant=tenant_id, redirect_uri=redirect_uri, consent=consent
-    )
-    return PartnerLink(
-        url=callback_url(settings, BEGIN_PATH),
-        ticket=ticket,
-        expires_at=services.clock.time() + STATE_TTL,
-    )
-
-
-async def finish_partner_oauth(
-    services: Services, params: Mapping[str, str], cookies: Mapping[str, str]
-) -> CallbackResult:
-    """Stitch's redirect back: exchange the code, store the tenant's token encrypted."""
-    try:
-        attempt = await consume_attempt(services, params.get("state"), "stitch", cookies)
-    except OAuthFailure as failure:
-        return CallbackResult(ok=False, error=failure.reason, origin=None)
-    result = await _finish_partner(services, attempt, params)
-    await finish_attempt(services, attempt, result.error)
-    return result
-
-
-async def _finish_partner(
-    services: Services, attempt: OAuthAttempt, params: Mapping[str, str]
-) -> CallbackResult:
-    settings = services.settings
-    assert settings.stitch_partner_id and settings.stitch_partner_secret
-
-    def failed(reason: str) -> CallbackResult:
-        return CallbackResult(ok=False, error=reason, origin=None, tenant=attempt.tenant)
-
-    error = provider_error(params)
-    if error is not None:
-        return failed(error)
-    code = params.get("code")
-    if not code:
-        return failed("code_missing")
-    try:
-        token, account_id = await services.stitch.exchange_partner_code(
-            partner_id=settings.stitch_partner_id,
-            partner_secret=settings.stitch_partner_secret,
-            code=code,
-            redirect_uri=attempt.redirect_uri,
-            code_verifier=code_verifier(services, attempt),
-        )
-    except StitchError as exc:
-        log.warning(
-            "partner OAuth code exchange failed",
-            extra={"tenant": attempt.tenant, "error": type(exc).__name__, "status": exc.status},
-        )
-        return failed("exchange_failed")
-    try:
-        await link_tenant(services, attempt.tenant, token, account_id)
-    except BridgeError as exc:
-        log.warning(
-            "partner OAuth link refused", extra={"tenant": attempt.tenant, "why": exc.message}
-        )
-        return failed("account_taken" if exc.code == "invalid_request" else exc.code)
-    return CallbackResult(ok=True, error=None, origin=None, tenant=attempt.tenant)
 
 
 # -- white-label OAuth of a source -------------------------------------------------------------

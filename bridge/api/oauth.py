@@ -21,9 +21,9 @@ from bridge.oauth import (
     PROVIDER_CALLBACK_PATH,
     STITCH_CALLBACK_PATH,
     CallbackResult,
-    finish_partner_oauth,
     finish_provider_oauth,
 )
+from bridge.partner_oauth import finish_partner_oauth
 from bridge.resume import create_resume_point
 
 SCRIPT = "oauth_callback.js"

@@ -16,7 +16,7 @@ from bridge.api.common import (
 )
 from bridge.clock import iso
 from bridge.errors import BridgeError
-from bridge.oauth import partner_authorize_url
+from bridge.partner_oauth import partner_authorize_url
 from bridge.tenants import REGIONS, Owner, create_tenant, get_tenant, render_tenant
 
 OWNER_FIELDS = ("email", "first_name", "last_name", "company")
