@@ -34,6 +34,7 @@ def _started(widget: httpx.Client) -> tuple[int, dict[str, Any]]:
     assert created.status_code == 201, created.text
     started = widget.post("/v1/steps/start", json={"token": created.json()["next_step"]["token"]})
     assert started.status_code == 200, started.text
+    assert started.headers["cache-control"] == "no-store"
     return created.json()["source"]["id"], started.json()
 
 
