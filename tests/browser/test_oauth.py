@@ -90,7 +90,7 @@ def test_a_consent_url_finished_in_another_browser_is_refused_and_the_first_comp
     elsewhere.goto(consent_url)
     elsewhere.get_by_test_id("approve").click()
     result = elsewhere.get_by_test_id("oauth-result")
-    expect(result).to_have_attribute("data-outcome", "failed")
+    expect(result).to_have_attribute("data-outcome", "failed", timeout=15_000)
     expect(result).to_contain_text("another browser")
     shots.take(elsewhere, "refused-elsewhere")
     assert _emulator_source(stack, source["id"]) == before
@@ -99,7 +99,7 @@ def test_a_consent_url_finished_in_another_browser_is_refused_and_the_first_comp
 
     # The browser that started the step still completes it.
     own.get_by_test_id("approve").click()
-    expect(widget.get_by_test_id("check-status")).to_be_visible()
+    expect(widget.get_by_test_id("check-status")).to_be_visible(timeout=15_000)
     Driver(page, SPECS["platform.hubspot"], shots).run()
     assert [s["status"] for s in demo.sources(user)] == ["connected"]
 

@@ -240,7 +240,9 @@ def test_a_consent_url_finished_in_another_browser_sends_it_nowhere(
     elsewhere = demo.new_page(other_context())
     elsewhere.goto(page.url)
     elsewhere.get_by_test_id("approve").click()
-    expect(elsewhere.get_by_test_id("oauth-result")).to_have_attribute("data-outcome", "failed")
+    expect(elsewhere.get_by_test_id("oauth-result")).to_have_attribute(
+        "data-outcome", "failed", timeout=15_000
+    )
     shots.take(elsewhere, "refused-elsewhere")
     assert elsewhere.url.startswith(f"{stack.bridge_url}/v1/oauth/provider/callback")
     assert [s["status"] for s in demo.sources(user)] == ["needs_input"]
@@ -248,6 +250,7 @@ def test_a_consent_url_finished_in_another_browser_sends_it_nowhere(
     # The browser that started it comes back to the SaaS page and carries on.
     page.get_by_test_id("approve").click()
     page.wait_for_url(f"{stack.demo_url}/**")
-    expect(page.get_by_test_id("stitch-bridge").get_by_test_id("check-status")).to_be_visible()
+    check = page.get_by_test_id("stitch-bridge").get_by_test_id("check-status")
+    expect(check).to_be_visible(timeout=15_000)
     Driver(page, SPECS["platform.hubspot"], shots).run()
     assert [s["status"] for s in demo.sources(user)] == ["connected"]
