@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import events, links, oauth, ops, server, tenants, widget
+from bridge.api import events, links, oauth, oauth_begin, ops, server, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
@@ -76,6 +76,7 @@ def create_app(
             *links.routes,
             *tenants.routes,
             *oauth.routes,
+            *oauth_begin.routes,
             *ops.routes,
         ],
         middleware=[

@@ -1,13 +1,14 @@
 """OAuth the bridge runs itself, on authlib's client side.
 
-- Partner OAuth (§2.4) links a tenant to an existing Stitch account.
+- Partner OAuth (§2.4) links a tenant to an existing Stitch account (bridge/partner_oauth.py).
 - White-label OAuth (native driver): the end user consents on the provider's own page to the
   SaaS's OAuth app, with the bridge's callback on the SaaS's domain; the bridge exchanges the
   code and writes the OAuth properties to the Stitch source (§9.3 `oauth` (b)). The refresh
   token goes from the provider to Stitch and nowhere else.
 
 Each redirect is an attempt row; its `state` is a signed payload naming the attempt, its kind
-and its tenant, accepted once and until it expires; PKCE (S256) binds the code to the attempt.
+and its tenant, accepted once and until it expires; PKCE (S256) binds the code to the attempt,
+and a cookie binds the attempt to the browser that started it (bridge/oauth_binding.py).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from sqlalchemy import select, update
 
 from bridge.errors import BridgeError
 from bridge.oauth_apps import OAuthApp
+from bridge.oauth_binding import POPUP_PATH
 from bridge.oauth_state import (
     OAuthFailure,
     begin_attempt,
@@ -41,7 +43,6 @@ from bridge.stitch.errors import StitchError
 from bridge.stitch.models import Source
 from bridge.store.tables import SourceRow
 from bridge.store.tenant_tables import OAuthAttempt
-from bridge.tenants import get_tenant, link_tenant
 from bridge.tokens import ConnectSession, StepClaim
 
 with warnings.catch_warnings():
@@ -92,85 +93,6 @@ def message_origin(settings: Settings, origin: str | None) -> str | None:
     return settings.allowed_origins[0] if len(settings.allowed_origins) == 1 else None
 
 
-# -- partner OAuth: link a tenant to its Stitch account ---------------------------------------
-
-
-async def partner_authorize_url(
-    services: Services, tenant_id: str, prefill: Mapping[str, str]
-) -> str:
-    """Stitch's consent page for `tenant_id` (§2.4), with state and PKCE (S256)."""
-    settings = services.settings
-    if not settings.stitch_partner_id:
-        raise BridgeError("not_found", "tenants exist in partner mode only")
-    await get_tenant(services, tenant_id)
-    redirect_uri = callback_url(settings, STITCH_CALLBACK_PATH)
-    state, verifier = await begin_attempt(
-        services, kind="stitch", tenant=tenant_id, redirect_uri=redirect_uri
-    )
-    # Stitch documents no PKCE; sending it costs nothing and protects if it is ever enforced.
-    url: str = prepare_grant_uri(
-        settings.stitch_app_url.rstrip("/") + "/oauth/authorization",
-        client_id=settings.stitch_partner_id,
-        response_type="code",
-        redirect_uri=redirect_uri,
-        state=state,
-        code_challenge=create_s256_code_challenge(verifier),
-        code_challenge_method="S256",
-        **dict(prefill),
-    )
-    return url
-
-
-async def finish_partner_oauth(services: Services, params: Mapping[str, str]) -> CallbackResult:
-    """Stitch's redirect back: exchange the code, store the tenant's token encrypted."""
-    try:
-        attempt = await consume_attempt(services, params.get("state"), "stitch")
-    except OAuthFailure as failure:
-        return CallbackResult(ok=False, error=failure.reason, origin=None)
-    result = await _finish_partner(services, attempt, params)
-    await finish_attempt(services, attempt, result.error)
-    return result
-
-
-async def _finish_partner(
-    services: Services, attempt: OAuthAttempt, params: Mapping[str, str]
-) -> CallbackResult:
-    settings = services.settings
-    assert settings.stitch_partner_id and settings.stitch_partner_secret
-
-    def failed(reason: str) -> CallbackResult:
-        return CallbackResult(ok=False, error=reason, origin=None, tenant=attempt.tenant)
-
-    error = provider_error(params)
-    if error is not None:
-        return failed(error)
-    code = params.get("code")
-    if not code:
-        return failed("code_missing")
-    try:
-        token, account_id = await services.stitch.exchange_partner_code(
-            partner_id=settings.stitch_partner_id,
-            partner_secret=settings.stitch_partner_secret,
-            code=code,
-            redirect_uri=attempt.redirect_uri,
-            code_verifier=code_verifier(services, attempt),
-        )
-    except StitchError as exc:
-        log.warning(
-            "partner OAuth code exchange failed",
-            extra={"tenant": attempt.tenant, "error": type(exc).__name__, "status": exc.status},
-        )
-        return failed("exchange_failed")
-    try:
-        await link_tenant(services, attempt.tenant, token, account_id)
-    except BridgeError as exc:
-        log.warning(
-            "partner OAuth link refused", extra={"tenant": attempt.tenant, "why": exc.message}
-        )
-        return failed("account_taken" if exc.code == "invalid_request" else exc.code)
-    return CallbackResult(ok=True, error=None, origin=None, tenant=attempt.tenant)
-
-
 # -- white-label OAuth of a source -------------------------------------------------------------
 
 
@@ -188,11 +110,26 @@ async def begin_provider_oauth(
     if app is None:
         return None
     redirect_uri = callback_url(settings, PROVIDER_CALLBACK_PATH)
-    state, verifier = await begin_attempt(
+
+    def consent(state: str, verifier: str) -> str:
+        url: str = prepare_grant_uri(
+            app.authorize_url,
+            client_id=app.client_id,
+            response_type="code",
+            redirect_uri=redirect_uri,
+            scope=list(app.scopes) or None,
+            state=state,
+            code_challenge=create_s256_code_challenge(verifier),
+            code_challenge_method="S256",
+        )
+        return url
+
+    ticket = await begin_attempt(
         services,
         kind="provider",
         tenant=tenant_key(cs.tenant),
         redirect_uri=redirect_uri,
+        consent=consent,
         session_id=cs.id,
         end_user_id=cs.end_user_id,
         source_id=row.id,
@@ -202,28 +139,27 @@ async def begin_provider_oauth(
         reauth=row.connected_at is not None,
         return_url=return_url,
     )
-    url: str = prepare_grant_uri(
-        app.authorize_url,
-        client_id=app.client_id,
-        response_type="code",
-        redirect_uri=redirect_uri,
-        scope=list(app.scopes) or None,
-        state=state,
-        code_challenge=create_s256_code_challenge(verifier),
-        code_challenge_method="S256",
-    )
-    return {"driver": "native", "step": "oauth", "action": "oauth", "oauth_url": url}
+    # The popup page takes the ticket from the widget by postMessage; in redirect mode the
+    # widget posts it to BEGIN_PATH itself. Either way only that browser reaches the provider.
+    return {
+        "driver": "native",
+        "step": "oauth",
+        "action": "oauth",
+        "oauth_url": callback_url(settings, POPUP_PATH),
+        "oauth_ticket": ticket,
+    }
 
 
 async def finish_provider_oauth(
     services: Services,
     params: Mapping[str, str],
+    cookies: Mapping[str, str],
     *,
     transport: httpx.AsyncBaseTransport | None = None,
 ) -> CallbackResult:
     """The provider's redirect back: code → tokens → OAuth properties on the Stitch source."""
     try:
-        attempt = await consume_attempt(services, params.get("state"), "provider")
+        attempt = await consume_attempt(services, params.get("state"), "provider", cookies)
         await _complete_provider(services, attempt, params, transport)
     except OAuthFailure as failure:
         if failure.attempt is None:

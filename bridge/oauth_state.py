@@ -1,7 +1,8 @@
 """OAuth attempts: each redirect the bridge starts is a row, its `state` a signed reference to it.
 
 The state names the attempt, its kind and its tenant (itsdangerous, own salt); the row makes it
-single use, decides its expiry and keeps the PKCE code verifier, encrypted.
+single use, decides its expiry and keeps the PKCE code verifier and the consent URL, encrypted.
+A callback completes an attempt only in the browser bound to it (bridge/oauth_binding.py).
 """
 
 from __future__ import annotations
@@ -9,13 +10,14 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import delete, update
 
 from bridge.clock import new_id
 from bridge.crypto import SecretUnreadable
+from bridge.oauth_binding import bound_here, mint_ticket
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.store.tenant_tables import OAuthAttempt
@@ -46,17 +48,37 @@ def tenant_tag(tenant: str) -> str:
 
 
 async def begin_attempt(
-    services: Services, *, kind: str, tenant: str, redirect_uri: str, **fields: Any
-) -> tuple[str, str]:
-    """Record an attempt; returns (state, PKCE code verifier)."""
+    services: Services,
+    *,
+    kind: str,
+    tenant: str,
+    redirect_uri: str,
+    consent: Callable[[str, str], str],
+    **fields: Any,
+) -> str:
+    """Record an attempt whose consent URL `consent(state, code_verifier)` builds; returns the
+    ticket that binds a browser to it (the consent URL itself never leaves the bridge before)."""
     now = services.clock.time()
     verifier = secrets.token_urlsafe(48)  # 64 characters of RFC 7636's unreserved set
+    attempt_id = new_id("oa", 16)
+    # The row decides expiry; the signed bound is later, so an expired attempt is still
+    # recognised as ours and its window is told.
+    state = _states(services.settings).dumps(
+        {
+            "aid": attempt_id,
+            "knd": kind,
+            "ten": tenant_tag(tenant),
+            "exp": int(now + STATE_TTL + RETENTION),
+        }
+    )
+    box = secret_box(services.settings)
     attempt = OAuthAttempt(
-        id=new_id("oa", 16),
+        id=attempt_id,
         kind=kind,
         tenant=tenant,
         redirect_uri=redirect_uri,
-        code_verifier=secret_box(services.settings).encrypt(verifier),
+        code_verifier=box.encrypt(verifier),
+        consent_url=box.encrypt(consent(state, verifier)),
         created_at=now,
         expires_at=now + STATE_TTL,
         outcome="pending",
@@ -65,21 +87,16 @@ async def begin_attempt(
     async with services.db.begin() as session:
         await session.execute(delete(OAuthAttempt).where(OAuthAttempt.expires_at < now - RETENTION))
         session.add(attempt)
-    # The row decides expiry; the signed bound is later, so an expired attempt is still
-    # recognised as ours and its window is told.
-    state = _states(services.settings).dumps(
-        {
-            "aid": attempt.id,
-            "knd": kind,
-            "ten": tenant_tag(tenant),
-            "exp": int(now + STATE_TTL + RETENTION),
-        }
-    )
-    return state, verifier
+    return mint_ticket(services.settings, attempt)
 
 
-async def consume_attempt(services: Services, state: object, kind: str) -> OAuthAttempt:
-    """The attempt `state` names, used up now; OAuthFailure when it is not fit to continue."""
+async def consume_attempt(
+    services: Services, state: object, kind: str, cookies: Mapping[str, str]
+) -> OAuthAttempt:
+    """The attempt `state` names, used up now; OAuthFailure when it is not fit to continue.
+
+    A browser other than the one bound to the attempt is refused before anything is used up:
+    the attempt stays usable by its own browser, and nobody is told (RFC 9700 §4.7.1)."""
     now = services.clock.time()
     try:
         payload = _states(services.settings).loads(state, now)
@@ -98,6 +115,8 @@ async def consume_attempt(services: Services, state: object, kind: str) -> OAuth
             or payload.get("ten") != tenant_tag(attempt.tenant)
         ):
             raise OAuthFailure("state_invalid")
+        if not bound_here(attempt, cookies):
+            raise OAuthFailure("browser_mismatch")
         used = await session.execute(
             update(OAuthAttempt)
             .where(OAuthAttempt.id == attempt.id, OAuthAttempt.used_at.is_(None))

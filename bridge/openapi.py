@@ -152,6 +152,10 @@ def _json(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _html(description: str) -> dict[str, Any]:
+    return {"description": description, "content": {"text/html": {"schema": _STR}}}
+
+
 def _errors(*codes: str) -> dict[str, Any]:
     by_status: dict[str, list[str]] = {}
     for code in (*codes, "internal"):
@@ -375,8 +379,17 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                 _AUTH_SESSION,
                 {
                     "200": _json(
-                        "instructions",
-                        _obj(["driver"], {"driver": {"enum": ["stitchjs", "native"]}}),
+                        "instructions; a white-label OAuth step gives `oauth_url` (the bridge's"
+                        " popup page) and `oauth_ticket`, which binds one browser to the attempt"
+                        " (POST /v1/oauth/begin), never the provider's consent URL",
+                        _obj(
+                            ["driver"],
+                            {
+                                "driver": {"enum": ["stitchjs", "native"]},
+                                "oauth_url": {"type": "string", "format": "uri"},
+                                "oauth_ticket": _STR,
+                            },
+                        ),
                     ),
                     **_errors(*_STEP_ERRORS),
                 },
@@ -583,16 +596,60 @@ def build_openapi(public_url: str) -> dict[str, Any]:
         },
         "/v1/tenants/{tenant_id}/authorize-url": {
             "post": _op(
-                "Partner mode: a Stitch OAuth URL that links the tenant's existing Stitch account",
+                "Partner mode: link the tenant's existing Stitch account by Stitch's OAuth."
+                " The SaaS's page (on BRIDGE_ALLOWED_ORIGINS) sends its admin's browser to `url`"
+                " with a top-level form POST carrying `ticket`; only that browser can finish",
                 _AUTH_API,
                 {
                     "200": _json(
-                        "the URL to send the tenant's admin to", _obj(["url"], {"url": _STR})
+                        "where and how the admin's browser starts the link",
+                        _obj(
+                            ["url", "method", "ticket", "expires_at"],
+                            {
+                                "url": {"type": "string", "format": "uri"},
+                                "method": {"enum": ["POST"]},
+                                "ticket": _STR,
+                                "expires_at": {"type": "string", "format": "date-time"},
+                            },
+                        ),
                     ),
                     **_errors("unauthorized", "not_found", "tenant_not_found", *_UPSTREAM),
                 },
                 parameters=[_TENANT_ID],
             )
+        },
+        "/v1/oauth/begin": {
+            "post": {
+                "summary": (
+                    "Bind this browser to an OAuth attempt, then go on to the consent page. Only"
+                    " from the page that started it: a top-level form POST whose Origin is that"
+                    " page's, or the bridge's popup page (/oauth/begin) naming its opener"
+                ),
+                "security": [],
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "application/x-www-form-urlencoded": {
+                            "schema": _obj(
+                                ["ticket"], {"ticket": _STR, "opener_origin": _STR}, extra=False
+                            )
+                        }
+                    },
+                },
+                "responses": {
+                    "200": _html("sets the HttpOnly binding cookie; navigates to the consent page"),
+                    "400": _html("token_invalid, token_expired or invalid_request"),
+                    "403": {
+                        "description": "origin_not_allowed: not the page that started the step",
+                        "content": {
+                            **_html("")["content"],
+                            "application/json": {"schema": _ref("Error")},
+                        },
+                    },
+                    "409": _html("token_used: the attempt is bound to a browser already"),
+                    **_errors("payload_too_large"),
+                },
+            }
         },
         "/v1/oauth/stitch/callback": {
             "get": {

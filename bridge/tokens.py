@@ -22,6 +22,7 @@ STEP_SALT = "stitch-bridge.step.v1"
 RECEIPT_SALT = "stitch-bridge.receipt.v1"
 RESUME_SALT = "stitch-bridge.resume.v1"
 OAUTH_STATE_SALT = "stitch-bridge.oauth-state.v1"
+OAUTH_BIND_SALT = "stitch-bridge.oauth-bind.v1"
 
 RECEIPT_TTL = 90 * 86_400
 

@@ -67,7 +67,7 @@ class DemoConfig:
                 f"style-src 'self' {bridge}",
                 f"connect-src 'self' {bridge}",
                 "img-src 'self' data:",
-                "form-action 'self'",
+                f"form-action 'self' {bridge}",  # redirect mode posts the OAuth ticket there
                 "base-uri 'none'",
                 "frame-ancestors 'none'",
                 "report-uri /csp-report",

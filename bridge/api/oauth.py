@@ -21,20 +21,18 @@ from bridge.oauth import (
     PROVIDER_CALLBACK_PATH,
     STITCH_CALLBACK_PATH,
     CallbackResult,
-    finish_partner_oauth,
     finish_provider_oauth,
 )
+from bridge.partner_oauth import finish_partner_oauth
 from bridge.resume import create_resume_point
 
 SCRIPT = "oauth_callback.js"
 PAGE_CSP = (
-    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action 'none'; "
+    "default-src 'none'; script-src 'self'; base-uri 'none'; form-action {form_action}; "
     "frame-ancestors 'none'"
 )
 PAGE_HEADERS = {
-    "Content-Security-Policy": PAGE_CSP,
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
     # A popup: its opener must keep the window handle and hear from it (CONTRACT §8).
     "Cross-Origin-Opener-Policy": "unsafe-none",
 }
@@ -48,6 +46,10 @@ MESSAGES = {
     "upstream_error": "The connection could not be saved.",
     "account_taken": "That Stitch account is already linked elsewhere.",
     "tenant_not_found": "This account is no longer known.",
+    "browser_mismatch": (
+        "This sign-in was started in another browser and can only finish there."
+        " Nothing was connected."
+    ),
 }
 
 
@@ -60,24 +62,40 @@ def _query(request: Request) -> dict[str, str]:
     return {key: value for key, value in items if counts[key] == 1}
 
 
-def _page(title: str, body: str, *, status: int, head: str = "") -> HTMLResponse:
+def page(
+    title: str,
+    body: str,
+    *,
+    status: int,
+    head: str = "",
+    referrer: str = "no-referrer",
+    form_action: str = "'none'",
+) -> HTMLResponse:
+    """A bridge page of the OAuth round trip: no inline script, not framed, not cached."""
     document = (
         '<!doctype html><html lang="en"><head><meta charset="utf-8">'
-        '<meta name="referrer" content="no-referrer">'
+        f'<meta name="referrer" content="{referrer}">'
         f"<title>{html.escape(title)}</title>{head}</head><body>{body}</body></html>"
     )
-    return HTMLResponse(document, status_code=status, headers=PAGE_HEADERS)
+    headers = {
+        **PAGE_HEADERS,
+        "Content-Security-Policy": PAGE_CSP.format(form_action=form_action),
+        "Referrer-Policy": referrer,
+    }
+    return HTMLResponse(document, status_code=status, headers=headers)
 
 
 def _explain(result: CallbackResult) -> str:
     if result.ok:
         return "You can close this window."
     reason = MESSAGES.get(result.error or "", "Something went wrong.")
+    if result.error == "browser_mismatch":
+        return reason  # trying again here cannot help
     return f"{reason} Close this window and try again."
 
 
 async def stitch_callback(request: Request) -> Response:
-    result = await finish_partner_oauth(services_of(request), _query(request))
+    result = await finish_partner_oauth(services_of(request), _query(request), request.cookies)
     title = "Stitch account linked" if result.ok else "Stitch account not linked"
     body = (
         f'<main data-testid="tenant-link" data-outcome="{"linked" if result.ok else "failed"}" '
@@ -85,12 +103,12 @@ async def stitch_callback(request: Request) -> Response:
         f'data-error="{html.escape(result.error or "")}">'
         f"<h1>{html.escape(title)}</h1><p>{html.escape(_explain(result))}</p></main>"
     )
-    return _page(title, body, status=200 if result.ok else 400)
+    return page(title, body, status=200 if result.ok else 400)
 
 
 async def provider_callback(request: Request) -> Response:
     services = services_of(request)
-    result = await finish_provider_oauth(services, _query(request))
+    result = await finish_provider_oauth(services, _query(request), request.cookies)
     if result.return_url and result.source_id is not None and result.end_user_id:
         # Redirect mode: back to the SaaS page with an opaque, single-use resume id only.
         resume_id = await create_resume_point(
@@ -115,7 +133,7 @@ async def provider_callback(request: Request) -> Response:
             f'<meta http-equiv="refresh" content="0;url={html.escape(target)}">'
             f'<script src="/oauth/{SCRIPT}" defer></script>'
         )
-        return _page("Signed in", body, status=200, head=head)
+        return page("Signed in", body, status=200, head=head)
     title = "Connected" if result.ok else "Not connected"
     attributes = {
         "id": "stitch-bridge-oauth",
@@ -129,7 +147,7 @@ async def provider_callback(request: Request) -> Response:
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     body = f"<main {rendered}><h1>{html.escape(title)}</h1><p>{html.escape(_explain(result))}</p></main>"
     script = f'<script src="/oauth/{SCRIPT}" defer></script>'
-    return _page(title, body, status=200 if result.ok else 400, head=script)
+    return page(title, body, status=200 if result.ok else 400, head=script)
 
 
 async def callback_script(request: Request) -> Response:

@@ -17,6 +17,7 @@ from bridge.api.common import (
     require_api_key,
     services_of,
 )
+from bridge.clock import iso
 from bridge.destinations import (
     DestinationRequest,
     put_destination,
@@ -24,7 +25,7 @@ from bridge.destinations import (
     tenant_destination,
 )
 from bridge.errors import BridgeError
-from bridge.oauth import partner_authorize_url
+from bridge.partner_oauth import partner_authorize_url
 from bridge.tenants import REGIONS, Owner, create_tenant, get_tenant, render_tenant
 
 OWNER_FIELDS = ("email", "first_name", "last_name", "company")
@@ -129,12 +130,22 @@ async def authorize_url(request: Request) -> Response:
     fields = Fields(await json_object(request, optional=True), OWNER_FIELDS)
     prefill = {name: fields.text(name, max_length=320) for name in OWNER_FIELDS}
     fields.check()
-    url = await partner_authorize_url(
+    link = await partner_authorize_url(
         services_of(request),
         tenant_id,
         {name: value for name, value in prefill.items() if value is not None},
     )
-    return json_response({"url": url})
+    # Not a URL to redirect to: the SaaS's page posts `ticket` to `url` from its own origin,
+    # so that only its admin's browser can complete the link (README, Security).
+    return json_response(
+        {
+            "url": link.url,
+            "method": "POST",
+            "ticket": link.ticket,
+            "expires_at": iso(link.expires_at),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 routes = [

@@ -171,7 +171,7 @@ async def post_step_start(request: Request) -> Response:
     fields.check()
     origin = request.headers.get("origin")  # where an OAuth popup reports back to
     answer = await start_step(services, cs, token, origin=origin, return_url=return_url)
-    return json_response(answer)
+    return json_response(answer, headers={"Cache-Control": "no-store"})  # an OAuth ticket, say
 
 
 async def post_resume(request: Request) -> Response:

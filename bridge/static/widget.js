@@ -820,8 +820,16 @@
           authorize.hidden = true;
           focus.hidden = false;
           scope.listen(window, "message", (event) => {
-            // The bridge's OAuth callback page reports back; nobody else is listened to.
-            if (event.source === win && event.origin === this._bridgeOrigin) finish();
+            // Only the bridge's own pages in this window are listened to.
+            if (event.source !== win || event.origin !== this._bridgeOrigin) return;
+            const data = event.data || {};
+            if (data.type === "stitch-bridge:oauth-ready") {
+              // The popup page asks for the attempt's ticket, which binds this browser to the
+              // attempt; it goes to the bridge's origin alone.
+              win.postMessage({ type: "stitch-bridge:oauth-ticket", ticket: answer.oauth_ticket }, this._bridgeOrigin);
+            } else if (data.type === "stitch-bridge:oauth") {
+              finish(); // the callback page reports back
+            }
           });
           scope.interval(() => {
             if (win && win.closed) finish();
@@ -866,15 +874,19 @@
         };
         if (flow.mode === "redirect") {
           const leave = () => {
-            const target = webUrl(answer.oauth_url);
-            if (!target) {
+            if (!answer.oauth_ticket) {
               fail(new SourceError("The bridge gave no sign-in address.", "unsupported_step"));
               return;
             }
             authorize.disabled = true;
             status.textContent = `Taking you to ${name}…`;
             this._saveRedirectHint(flow);
-            window.location.assign(target);
+            // A top-level POST from this page: its Origin shows the bridge that this browser
+            // started the step, and the answer binds it to the attempt before the provider.
+            const form = h("form", { method: "post", action: `${this._bridgeUrl}/v1/oauth/begin`, hidden: true },
+              h("input", { type: "hidden", name: "ticket", value: answer.oauth_ticket }));
+            document.body.append(form);
+            form.submit();
           };
           scope.listen(authorize, "click", leave);
           // The person already chose to continue in this window: no second click for it.

@@ -63,6 +63,14 @@ def _v6(connection: Connection) -> None:
     )
 
 
+def _v7(connection: Connection) -> None:
+    columns = {c["name"] for c in inspect(connection).get_columns("oauth_attempts")}
+    if "consent_url" not in columns:
+        connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN consent_url TEXT"))
+    if "browser_hash" not in columns:
+        connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN browser_hash VARCHAR(64)"))
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
@@ -70,6 +78,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (4, "hosted connect links, redirect-mode resume points", _v4),
     (5, "OAuth attempts remember a redirect-mode return URL", _v5),
     (6, "hosted links: last activity of the claiming browser (idle claims lapse)", _v6),
+    (7, "OAuth attempts are bound to the browser that started them", _v7),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -55,6 +55,10 @@ class OAuthAttempt(Base):
     used_at: Mapped[float | None] = mapped_column(Float)
     outcome: Mapped[str] = mapped_column(String(20), default="pending")  # pending|completed|failed
     error: Mapped[str | None] = mapped_column(String(64))
+    # Where the browser is sent to consent (encrypted: it may carry the owner's e-mail), and
+    # the hash of the cookie of the one browser bound to the attempt (bridge/oauth_binding.py).
+    consent_url: Mapped[str | None] = mapped_column(Text)
+    browser_hash: Mapped[str | None] = mapped_column(String(64))
 
     __table_args__ = (
         Index("ix_oauth_attempts_step", "step_token_id"),

@@ -38,6 +38,8 @@ class PartnerStack(Stack):
     bridge_port: int = 0
     server: LiveServer | None = None
     seen: list[httpx.Response] = field(default_factory=list)
+    # The browser the latest `bind` bound to its OAuth attempt (it holds the binding cookie).
+    oauth_browser: httpx.Client | None = None
 
     @property
     def backend_state(self) -> Any:
@@ -61,6 +63,24 @@ class PartnerStack(Stack):
     def browser(self) -> httpx.Client:
         """A browser navigating (no Origin header, follows nothing by itself)."""
         return self._client({})
+
+    def bind(self, ticket: str, origin: str = APP_ORIGIN) -> str:
+        """What the SaaS's page does with an OAuth ticket: a top-level form POST from its own
+        origin. Binds a fresh browser (kept as `oauth_browser`); returns the consent URL."""
+        browser = self.browser()
+        answer = browser.post(
+            "/v1/oauth/begin", data={"ticket": ticket}, headers={"Origin": origin}
+        )
+        assert answer.status_code == 200, answer.text
+        target = re.search(r'data-target="([^"]+)"', answer.text)
+        assert target is not None, answer.text
+        self.oauth_browser = browser
+        return html.unescape(target.group(1))
+
+    def land(self, callback: str) -> httpx.Response:
+        """The callback, in the browser the latest `bind` bound."""
+        assert self.oauth_browser is not None, "bind a browser first"
+        return self.oauth_browser.get(callback)
 
     def create_tenant(self, tenant_id: str, email: str | None = None) -> dict[str, Any]:
         body = {"id": tenant_id, "email": email or f"{tenant_id}@example.com", **OWNER}

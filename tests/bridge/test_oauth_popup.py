@@ -6,8 +6,10 @@ leave an event loop running there, which the async tests collected after these w
 
 from __future__ import annotations
 
+import html
 import json
 import os
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -39,14 +41,20 @@ OPENER_HTML = """<!doctype html><html lang="en"><head><meta charset="utf-8">
 <title>SaaS page</title><script src="/opener.js" defer></script></head>
 <body><button id="open" type="button">Connect</button><ol id="messages"></ol></body></html>"""
 
-# The SaaS page: opens the OAuth window on a click and writes down every message it receives.
+# The SaaS page: opens the OAuth window on a click, hands it the ticket when it asks (as the
+# widget does, to the bridge's origin only) and writes down every other message it receives.
 OPENER_JS = """"use strict";
 let popup = null;
+const params = new URLSearchParams(window.location.search);
 document.getElementById("open").addEventListener("click", () => {
-  const url = new URLSearchParams(window.location.search).get("url");
-  popup = window.open(url, "oauth", "popup,width=500,height=600");
+  popup = window.open(params.get("url"), "oauth", "popup,width=500,height=600");
 });
 window.addEventListener("message", (event) => {
+  if (event.source === popup && event.data && event.data.type === "stitch-bridge:oauth-ready") {
+    const ticket = { type: "stitch-bridge:oauth-ticket", ticket: params.get("ticket") };
+    popup.postMessage(ticket, params.get("bridge"));
+    return;
+  }
   const item = document.createElement("li");
   item.textContent = JSON.stringify({
     origin: event.origin, fromPopup: event.source === popup, data: event.data,
@@ -103,7 +111,8 @@ def stack(tmp_path: Path, saas: LiveServer) -> Iterator[PartnerStack]:
         yield stack
 
 
-def _oauth_url(stack: PartnerStack, saas: LiveServer) -> tuple[str, int]:
+def _oauth_url(stack: PartnerStack, saas: LiveServer) -> tuple[dict[str, str], int]:
+    """The SaaS page's query: the popup page's URL, the ticket and the bridge's origin."""
     stack.create_tenant("acme")
     token = stack.mint(end_user="alice", tenant="acme")
     widget = httpx.Client(
@@ -115,8 +124,13 @@ def _oauth_url(stack: PartnerStack, saas: LiveServer) -> tuple[str, int]:
     created = widget.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM})
     assert created.status_code == 201, created.text
     step = created.json()["next_step"]
-    started = widget.post("/v1/steps/start", json={"token": step["token"]})
-    return started.json()["oauth_url"], int(created.json()["source"]["id"])
+    started = widget.post("/v1/steps/start", json={"token": step["token"]}).json()
+    query = {
+        "url": started["oauth_url"],
+        "ticket": started["oauth_ticket"],
+        "bridge": stack.bridge_url,
+    }
+    return query, int(created.json()["source"]["id"])
 
 
 def _messages(page: Any) -> list[dict[str, Any]]:
@@ -130,11 +144,11 @@ def _messages(page: Any) -> list[dict[str, Any]]:
 def test_the_callback_page_reports_to_its_opener_and_closes(
     stack: PartnerStack, saas: LiveServer, decision: str, outcome: str, error: str | None
 ) -> None:
-    oauth_url, source_id = _oauth_url(stack, saas)
+    query, source_id = _oauth_url(stack, saas)
 
     def work(context: Any) -> list[dict[str, Any]]:
         page = context.new_page()
-        page.goto(f"{saas.url}/?{httpx.QueryParams({'url': oauth_url})}")
+        page.goto(f"{saas.url}/?{httpx.QueryParams(query)}")
         with page.expect_popup() as opened:
             page.locator("#open").click()
         popup = opened.value
@@ -158,30 +172,44 @@ def test_the_callback_page_reports_to_its_opener_and_closes(
     assert ("refresh_token" in values) is (outcome == "completed")
 
 
-def test_a_page_of_another_origin_hears_nothing(stack: PartnerStack, saas: LiveServer) -> None:
-    oauth_url, _ = _oauth_url(stack, saas)
+def test_a_page_of_another_origin_cannot_start_the_sign_in(
+    stack: PartnerStack, saas: LiveServer
+) -> None:
+    query, source_id = _oauth_url(stack, saas)
 
     def work(context: Any) -> list[dict[str, Any]]:
         page = context.new_page()
-        page.goto(f"{stranger.url}/?{httpx.QueryParams({'url': oauth_url})}")
+        # The same page on another origin, holding the real ticket: the popup page names that
+        # origin to the bridge, which binds nothing and never reveals the consent page.
+        page.goto(f"{stranger.url}/?{httpx.QueryParams(query)}")
         with page.expect_popup() as opened:
             page.locator("#open").click()
-        popup = opened.value
-        # The browser drops a message whose target origin is not the opener's.
-        with popup.expect_event("close"):
-            popup.get_by_test_id("approve").click()
-        page.wait_for_timeout(300)
+        result = opened.value.get_by_test_id("oauth-result")
+        expect(result).to_have_attribute("data-outcome", "failed")
+        expect(result).to_have_attribute("data-error", "origin_not_allowed")
+        assert context.cookies(stack.bridge_url) == []
         return _messages(page)
 
-    with serve(_opener_app()) as stranger:  # the same page, on another origin
+    with serve(_opener_app()) as stranger:
         assert _in_browser(work) == []
+    assert stack.emulator_requests("/provider/authorize") == []
+    assert "refresh_token" not in stack.source_values(source_id)
 
 
 def test_the_code_leaves_the_popups_address(stack: PartnerStack, saas: LiveServer) -> None:
-    oauth_url, _ = _oauth_url(stack, saas)
-    callback = consent_at_provider(oauth_url)
+    query, _ = _oauth_url(stack, saas)
 
     def work(context: Any) -> str:
+        # Bound the way the SaaS page's top-level form POST binds (same cookie jar as the page).
+        bound = context.request.post(
+            f"{stack.bridge_url}/v1/oauth/begin",
+            form={"ticket": query["ticket"]},
+            headers={"Origin": saas.url},
+        )
+        assert bound.status == 200
+        consent = re.search(r'data-target="([^"]+)"', bound.text())
+        assert consent is not None
+        callback = consent_at_provider(html.unescape(consent.group(1)))
         page = context.new_page()
         page.goto(callback)  # opened without an opener: it stays, and says so
         expect(page.get_by_test_id("oauth-result")).to_have_attribute("data-outcome", "completed")

@@ -38,7 +38,7 @@ def connected(partner: PartnerStack) -> int:
     created = widget.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM})
     source_id = int(created.json()["source"]["id"])
     started = widget.post("/v1/steps/start", json={"token": created.json()["next_step"]["token"]})
-    partner.browser().get(consent_at_provider(started.json()["oauth_url"]))
+    partner.land(consent_at_provider(partner.bind(started.json()["oauth_ticket"])))
     partner.advance(3)
     widget.put(
         f"/v1/sources/{source_id}/streams",
@@ -81,7 +81,7 @@ def test_a_scoped_session_re_runs_oauth_on_the_same_source(
     step = _oauth_step(widget, connected)
     started = widget.post("/v1/steps/start", json={"token": step["token"]}).json()
     assert started["action"] == "oauth"
-    page = partner.browser().get(consent_at_provider(started["oauth_url"]))
+    page = partner.land(consent_at_provider(partner.bind(started["oauth_ticket"])))
     assert page_data(page.text, "oauth-result")["outcome"] == "completed"
     assert partner.source_values(connected)["refresh_token"] != old_refresh
     assert _events(partner, "source.reauth_completed") == [connected]
@@ -105,7 +105,7 @@ def test_an_unfinished_re_authorization_leaves_the_flag_and_offers_oauth_again(
     widget = _reauth_widget(partner, connected)
     step = _oauth_step(widget, connected)
     started = widget.post("/v1/steps/start", json={"token": step["token"]}).json()
-    partner.browser().get(consent_at_provider(started["oauth_url"], "deny"))
+    partner.land(consent_at_provider(partner.bind(started["oauth_ticket"]), "deny"))
     done = widget.post("/v1/steps/complete", json={"token": step["token"]}).json()
     assert done["step_completed"] is False
     assert done["next_step"]["type"] == "oauth" and done["next_step"]["token"] != step["token"]

@@ -51,26 +51,26 @@ def _hubspot(widget: httpx.Client) -> dict[str, Any]:
     return answer
 
 
-def _start(widget: httpx.Client, step: dict[str, Any]) -> str:
+def _start(partner: PartnerStack, widget: httpx.Client, step: dict[str, Any]) -> str:
+    """Start the step, bind a browser as the SaaS page would; the consent URL it goes on to."""
     started = widget.post("/v1/steps/start", json={"token": step["token"]})
     assert started.status_code == 200, started.text
     body = started.json()
-    assert set(body) == {"driver", "step", "action", "oauth_url"}
+    assert set(body) == {"driver", "step", "action", "oauth_url", "oauth_ticket"}
     assert (body["driver"], body["step"], body["action"]) == ("native", "oauth", "oauth")
-    url = body["oauth_url"]
-    assert isinstance(url, str)
-    return url
+    assert body["oauth_url"] == f"{partner.bridge_url}/oauth/begin"  # the popup page
+    return partner.bind(body["oauth_ticket"])
 
 
 def _land(stack: PartnerStack, callback: str) -> tuple[httpx.Response, dict[str, str]]:
-    page = stack.browser().get(callback)
+    page = stack.land(callback)
     return page, page_data(page.text, "oauth-result")
 
 
 def test_the_oauth_url_is_the_providers_with_the_bridges_callback_state_and_pkce(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
-    url = _start(widget, _hubspot(widget)["next_step"])
+    url = _start(partner, widget, _hubspot(widget)["next_step"])
     assert url.startswith(f"{partner.emulator_url}/provider/authorize?")
     query = query_of(url)
     assert query["client_id"] == APP_CLIENT_ID
@@ -87,7 +87,7 @@ def test_hubspot_connects_through_the_saas_own_oauth_app(
 ) -> None:
     created = _hubspot(widget)
     source_id, step = created["source"]["id"], created["next_step"]
-    callback = consent_at_provider(_start(widget, step))
+    callback = consent_at_provider(_start(partner, widget, step))
     assert callback.startswith(f"{partner.bridge_url}/v1/oauth/provider/callback?code=")
     page, result = _land(partner, callback)
     assert page.status_code == 200
@@ -137,7 +137,7 @@ def test_hubspot_connects_through_the_saas_own_oauth_app(
 def test_the_provider_page_names_the_saas_app_and_returns_to_the_bridge(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
-    page = httpx.get(_start(widget, _hubspot(widget)["next_step"]))
+    page = httpx.get(_start(partner, widget, _hubspot(widget)["next_step"]))
     assert "Acme Analytics" in page.text
     assert partner.bridge_url in page.text  # "you will be sent back to" the bridge's origin
 
@@ -147,7 +147,7 @@ def test_a_denied_consent_is_reported_and_can_be_retried(
 ) -> None:
     created = _hubspot(widget)
     source_id, step = created["source"]["id"], created["next_step"]
-    callback = consent_at_provider(_start(widget, step), "deny")
+    callback = consent_at_provider(_start(partner, widget, step), "deny")
     assert query_of(callback)["error"] == "access_denied"
     page, result = _land(partner, callback)
     assert page.status_code == 400
@@ -159,7 +159,7 @@ def test_a_denied_consent_is_reported_and_can_be_retried(
     again = widget.post("/v1/steps/complete", json={"token": step["token"]}).json()
     assert again["step_completed"] is False
     assert again["next_step"]["type"] == "oauth" and again["next_step"]["token"] != step["token"]
-    _, retried = _land(partner, consent_at_provider(_start(widget, again["next_step"])))
+    _, retried = _land(partner, consent_at_provider(_start(partner, widget, again["next_step"])))
     assert retried["outcome"] == "completed"
     assert partner.source_values(source_id)["refresh_token"]
 
@@ -169,7 +169,7 @@ def test_a_provider_token_error_is_a_failed_step_and_nothing_is_written(
     partner: PartnerStack, widget: httpx.Client, error: str
 ) -> None:
     created = _hubspot(widget)
-    callback = consent_at_provider(_start(widget, created["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, created["next_step"]))
     partner.provider_config(token_error=error)
     _, result = _land(partner, callback)
     assert (result["outcome"], result["error"]) == ("failed", "exchange_failed")
@@ -184,13 +184,13 @@ def test_a_provider_authorization_error_is_passed_on_as_its_code(
 ) -> None:
     partner.provider_config(authorize_error="temporarily_unavailable")
     step = _hubspot(widget)["next_step"]
-    redirect = httpx.get(_start(widget, step))
+    redirect = httpx.get(_start(partner, widget, step))
     assert redirect.status_code == 302
     _, result = _land(partner, redirect.headers["location"])
     assert (result["outcome"], result["error"]) == ("failed", "temporarily_unavailable")
     # An error code that is not one is reported as a generic one, never echoed.
     retry = widget.post("/v1/steps/complete", json={"token": step["token"]}).json()["next_step"]
-    redirect = httpx.get(_start(widget, retry))
+    redirect = httpx.get(_start(partner, widget, retry))
     weird = with_query(redirect.headers["location"], error="<script>alert(1)</script>")
     page, result = _land(partner, weird)
     assert (result["outcome"], result["error"]) == ("failed", "provider_error")
@@ -201,7 +201,7 @@ def test_a_code_bound_to_another_pkce_verifier_is_refused(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
     created = _hubspot(widget)
-    url = _start(widget, created["next_step"])
+    url = _start(partner, widget, created["next_step"])
     # An attacker's code: issued for the bridge's state but a challenge of the attacker's own.
     attacker = create_s256_code_challenge("a" * 64)
     callback = consent_at_provider(with_query(url, code_challenge=attacker))
@@ -212,13 +212,13 @@ def test_a_code_bound_to_another_pkce_verifier_is_refused(
 
 def test_a_code_is_used_once(partner: PartnerStack, widget: httpx.Client) -> None:
     created = _hubspot(widget)
-    callback = consent_at_provider(_start(widget, created["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, created["next_step"]))
     code = query_of(callback)["code"]
     assert _land(partner, callback)[1]["outcome"] == "completed"
     # A second attempt (another source) replays the first code with its own, valid state.
     bob = partner.widget(tenant="acme", end_user="bob")
     other = _hubspot(bob)
-    second = consent_at_provider(_start(bob, other["next_step"]))
+    second = consent_at_provider(_start(partner, bob, other["next_step"]))
     _, result = _land(partner, with_query(second, code=code))
     assert (result["outcome"], result["error"]) == ("failed", "exchange_failed")
     assert "refresh_token" not in partner.source_values(other["source"]["id"])
@@ -227,7 +227,7 @@ def test_a_code_is_used_once(partner: PartnerStack, widget: httpx.Client) -> Non
 def test_a_tampered_or_missing_state_reports_to_nobody(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
-    callback = consent_at_provider(_start(widget, _hubspot(widget)["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, _hubspot(widget)["next_step"]))
     state = query_of(callback)["state"]
     for forged in (state[:-3] + "xyz", "garbage", ""):
         page, result = _land(partner, with_query(callback, state=forged))
@@ -242,7 +242,7 @@ def test_a_tampered_or_missing_state_reports_to_nobody(
 
 
 def test_a_replayed_callback_changes_nothing(partner: PartnerStack, widget: httpx.Client) -> None:
-    callback = consent_at_provider(_start(widget, _hubspot(widget)["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, _hubspot(widget)["next_step"]))
     assert _land(partner, callback)[1]["outcome"] == "completed"
     _, replay = _land(partner, callback)
     assert (replay["outcome"], replay["error"], replay["origin"]) == ("failed", "state_used", "")
@@ -253,7 +253,7 @@ def test_an_expired_state_fails_and_tells_the_widget(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
     created = _hubspot(widget)
-    callback = consent_at_provider(_start(widget, created["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, created["next_step"]))
     partner.clock.advance(601)
     _, result = _land(partner, callback)
     assert (result["outcome"], result["error"]) == ("failed", "state_expired")
@@ -262,7 +262,7 @@ def test_an_expired_state_fails_and_tells_the_widget(
 
 
 def test_a_state_cannot_cross_tenants_or_flows(partner: PartnerStack, widget: httpx.Client) -> None:
-    callback = consent_at_provider(_start(widget, _hubspot(widget)["next_step"]))
+    callback = consent_at_provider(_start(partner, widget, _hubspot(widget)["next_step"]))
     payload = json.loads(base64.urlsafe_b64decode(query_of(callback)["state"].split(".")[0] + "=="))
     signer = URLSafeSerializer([SECRET_KEY], salt=OAUTH_STATE_SALT)
     for forged in (

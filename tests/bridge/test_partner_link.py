@@ -37,11 +37,15 @@ def partner(tmp_path: Path) -> Iterator[PartnerStack]:
 
 
 def _authorize_url(stack: PartnerStack, tenant: str, **prefill: str) -> str:
+    """What the SaaS does: ask for the link, post its ticket from its admin page (binding the
+    admin's browser); returns the Stitch consent URL the browser is sent on to."""
     answer = stack.backend().post(f"/v1/tenants/{tenant}/authorize-url", json=prefill or None)
     assert answer.status_code == 200, answer.text
-    url = answer.json()["url"]
-    assert isinstance(url, str)
-    return url
+    assert answer.headers["cache-control"] == "no-store"
+    link = answer.json()
+    assert set(link) == {"url", "method", "ticket", "expires_at"}
+    assert (link["url"], link["method"]) == (f"{stack.bridge_url}/v1/oauth/begin", "POST")
+    return stack.bind(link["ticket"])
 
 
 def _linkable(stack: PartnerStack, tenant: str) -> None:
@@ -50,7 +54,7 @@ def _linkable(stack: PartnerStack, tenant: str) -> None:
 
 
 def _land(stack: PartnerStack, callback: str) -> dict[str, str]:
-    page = stack.browser().get(callback)
+    page = stack.land(callback)
     assert page.headers["content-type"].startswith("text/html")
     assert "script-src 'self'" in page.headers["content-security-policy"]
     return page_data(page.text, "tenant-link")
@@ -84,7 +88,7 @@ def test_linking_an_existing_account_stores_its_token_for_the_tenant(
     _linkable(partner, "acme")
     callback = consent_at_stitch(_authorize_url(partner, "acme"), DEFAULT_OWNER)
     assert callback.startswith(f"{partner.bridge_url}/v1/oauth/stitch/callback?")
-    page = partner.browser().get(callback)
+    page = partner.land(callback)
     assert page.status_code == 200
     assert page_data(page.text, "tenant-link")["outcome"] == "linked"
     account = _default_account(partner)
@@ -212,3 +216,33 @@ def test_the_pkce_challenge_matches_the_verifier_kept_for_the_state(
     verifier = SecretBox((SECRET_KEY,)).decrypt(stored)
     assert verifier not in stored
     assert create_s256_code_challenge(verifier) == query_of(url)["code_challenge"]
+
+
+def test_a_link_completed_in_another_browser_links_nothing(partner: PartnerStack) -> None:
+    _linkable(partner, "acme")
+    consent_url = _authorize_url(partner, "acme")
+    # The admin forwards Stitch's consent URL; someone else signs in to their own account.
+    callback = consent_at_stitch(consent_url, "someone-else@x.example")
+    refused = partner.browser().get(callback)
+    landed = page_data(refused.text, "tenant-link")
+    assert (landed["outcome"], landed["error"], landed["tenant"]) == (
+        "failed",
+        "browser_mismatch",
+        "",
+    )
+    assert partner.emulator_requests("/oauth/token") == []
+    assert partner.backend().get("/v1/tenants/acme").json()["status"] == "unlinked"
+    # The admin's own browser still completes the link.
+    assert _land(partner, consent_at_stitch(consent_url, DEFAULT_OWNER))["outcome"] == "linked"
+    assert partner.backend().get("/v1/tenants/acme").json()["status"] == "connected"
+
+
+def test_only_a_page_of_the_saas_can_start_the_link(partner: PartnerStack) -> None:
+    _linkable(partner, "acme")
+    ticket = partner.backend().post("/v1/tenants/acme/authorize-url").json()["ticket"]
+    for headers in ({}, {"Origin": partner.bridge_url}, {"Origin": "null"}):
+        refused = partner.browser().post(
+            "/v1/oauth/begin", data={"ticket": ticket}, headers=headers
+        )
+        assert refused.status_code == 403 and "set-cookie" not in refused.headers
+    assert partner.bind(ticket).startswith(f"{partner.emulator_url}/oauth/authorization?")

@@ -31,13 +31,17 @@ def partner(tmp_path: Path) -> Iterator[PartnerStack]:
         yield stack
 
 
-def _oauth_url(widget: httpx.Client, return_url: str = RETURN_URL) -> tuple[dict[str, Any], str]:
+def _oauth_url(
+    partner: PartnerStack, widget: httpx.Client, return_url: str = RETURN_URL
+) -> tuple[dict[str, Any], str]:
+    """Start the step and bind a browser as the widget does in redirect mode (a top-level form
+    POST from the SaaS page); returns the consent URL that browser goes on to."""
     created = widget.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM}).json()
     started = widget.post(
         "/v1/steps/start", json={"token": created["next_step"]["token"], "return_url": return_url}
     )
     assert started.status_code == 200, started.text
-    return created, started.json()["oauth_url"]
+    return created, partner.bind(started.json()["oauth_ticket"])
 
 
 def _target(landed: httpx.Response) -> str:
@@ -51,7 +55,7 @@ def _target(landed: httpx.Response) -> str:
 
 def _back_at_the_saas(partner: PartnerStack, oauth_url: str, decision: str = "approve") -> str:
     callback = consent_at_provider(oauth_url, decision)
-    landed = httpx.get(callback, follow_redirects=False)
+    landed = partner.land(callback)
     location = _target(landed)
     assert location.startswith(RETURN_URL + "&stitch_bridge_resume=rs_")
     return query_of(location)["stitch_bridge_resume"]
@@ -59,9 +63,9 @@ def _back_at_the_saas(partner: PartnerStack, oauth_url: str, decision: str = "ap
 
 def test_the_provider_sends_the_browser_back_with_only_a_resume_id(partner: PartnerStack) -> None:
     widget = partner.widget(tenant="acme", end_user="alice")
-    created, oauth_url = _oauth_url(widget)
+    created, oauth_url = _oauth_url(partner, widget)
     callback = consent_at_provider(oauth_url)
-    landed = httpx.get(callback, follow_redirects=False)
+    landed = partner.land(callback)
     location = _target(landed)
     params = query_of(location)
     assert set(params) == {"tab", "stitch_bridge_resume"}
@@ -73,7 +77,7 @@ def test_the_provider_sends_the_browser_back_with_only_a_resume_id(partner: Part
 
 def test_resume_finishes_the_step_and_continues_once(partner: PartnerStack) -> None:
     widget = partner.widget(tenant="acme", end_user="alice")
-    created, oauth_url = _oauth_url(widget)
+    created, oauth_url = _oauth_url(partner, widget)
     resume_id = _back_at_the_saas(partner, oauth_url)
     # Back on the SaaS page, a fresh session of the same end user picks the flow up.
     page = partner.widget(tenant="acme", end_user="alice")
@@ -91,7 +95,7 @@ def test_a_denied_consent_resumes_as_a_failure_with_a_fresh_oauth_step(
     partner: PartnerStack,
 ) -> None:
     widget = partner.widget(tenant="acme", end_user="alice")
-    _, oauth_url = _oauth_url(widget)
+    _, oauth_url = _oauth_url(partner, widget)
     resume_id = _back_at_the_saas(partner, oauth_url, decision="deny")
     body = widget.post("/v1/resume", json={"resume_id": resume_id}).json()
     assert body["outcome"] == "failed" and body["error"] == "access_denied"
@@ -99,9 +103,26 @@ def test_a_denied_consent_resumes_as_a_failure_with_a_fresh_oauth_step(
     assert body["next_step"]["type"] == "oauth"
 
 
+def test_a_consent_finished_in_another_browser_gives_it_no_resume_id(
+    partner: PartnerStack,
+) -> None:
+    widget = partner.widget(tenant="acme", end_user="alice")
+    created, oauth_url = _oauth_url(partner, widget)
+    callback = consent_at_provider(oauth_url)
+    elsewhere = partner.browser().get(callback)
+    assert "stitch_bridge_resume" not in elsewhere.text and "data-target" not in elsewhere.text
+    assert 'data-outcome="failed"' in elsewhere.text
+    assert partner.emulator_requests("/provider/token") == []
+    # The browser that started the step comes back with its resume id and carries on.
+    resume_id = query_of(_target(partner.land(callback)))["stitch_bridge_resume"]
+    resumed = widget.post("/v1/resume", json={"resume_id": resume_id}).json()
+    assert resumed["outcome"] == "completed"
+    assert resumed["source"]["id"] == created["source"]["id"]
+
+
 def test_resume_ids_are_refused_to_others_when_forged_or_late(partner: PartnerStack) -> None:
     widget = partner.widget(tenant="acme", end_user="alice")
-    _, oauth_url = _oauth_url(widget)
+    _, oauth_url = _oauth_url(partner, widget)
     resume_id = _back_at_the_saas(partner, oauth_url)
     intruder = partner.widget(tenant="acme", end_user="mallory")
     answer = intruder.post("/v1/resume", json={"resume_id": resume_id})

@@ -3,6 +3,7 @@ the bridge's own page, the way back with a receipt, and what other browsers see.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
@@ -171,3 +172,28 @@ def test_a_browser_that_loses_the_race_for_a_link_says_it_is_in_use(
     page.goto(url)
     _unavailable(page, "in_use", user, "Ada", "ada@example.test")
     assert page.context.cookies() == []
+
+
+def test_white_label_oauth_completes_from_the_hosted_page(
+    stacks: Any, demo_for: Any, user: str, shots: Any
+) -> None:
+    """The hosted page is on the bridge's own origin: its OAuth popup takes the ticket from it."""
+    stack = stacks("native")
+    demo = demo_for(stack)
+    page = demo.open(user)
+    page.get_by_test_id("send-link").click()
+    link = page.get_by_test_id("link-url")
+    expect(link).to_have_attribute("href", re.compile("/connect/"))
+    url = link.get_attribute("href")
+    hosted = demo.new_page()
+    hosted.goto(url)
+    hosted.get_by_test_id("connect-platform.hubspot").click()
+
+    def back_at_the_demo() -> str | None:
+        return hosted.url if hosted.url.startswith(stack.demo_url) else None
+
+    Driver(hosted, SPECS["platform.hubspot"], shots, finished=back_at_the_demo).run()
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]
+    # The consent completed in the browser the hosted page bound, HttpOnly on the callbacks.
+    [bound] = [c for c in hosted.context.cookies() if c["name"].startswith("stitch_bridge_oauth_")]
+    assert (bound["path"], bound["httpOnly"], bound["sameSite"]) == ("/v1/oauth/", True, "Lax")

@@ -223,3 +223,34 @@ def test_an_in_app_browser_starts_in_redirect_mode_and_says_so(
         agent,
     )
     assert explicit == "popup"
+
+
+def test_a_consent_url_finished_in_another_browser_sends_it_nowhere(
+    stacks: Any, demo_for: Any, other_context: Any, user: str, shots: Any
+) -> None:
+    stack = stacks("native")
+    demo = demo_for(stack)
+    page = demo.open(user, mode="redirect")
+    widget = hubspot_to_oauth_step(page)
+    widget.get_by_test_id("authorize").click()
+    page.wait_for_url(re.compile(r"/provider/authorize"))
+
+    # The consent URL, forwarded: approved elsewhere, it stops on the bridge's result page,
+    # with no resume id and no way back to the SaaS page.
+    elsewhere = demo.new_page(other_context())
+    elsewhere.goto(page.url)
+    elsewhere.get_by_test_id("approve").click()
+    expect(elsewhere.get_by_test_id("oauth-result")).to_have_attribute(
+        "data-outcome", "failed", timeout=15_000
+    )
+    shots.take(elsewhere, "refused-elsewhere")
+    assert elsewhere.url.startswith(f"{stack.bridge_url}/v1/oauth/provider/callback")
+    assert [s["status"] for s in demo.sources(user)] == ["needs_input"]
+
+    # The browser that started it comes back to the SaaS page and carries on.
+    page.get_by_test_id("approve").click()
+    page.wait_for_url(f"{stack.demo_url}/**")
+    check = page.get_by_test_id("stitch-bridge").get_by_test_id("check-status")
+    expect(check).to_be_visible(timeout=15_000)
+    Driver(page, SPECS["platform.hubspot"], shots).run()
+    assert [s["status"] for s in demo.sources(user)] == ["connected"]

@@ -47,40 +47,43 @@ def _every_flow(stack: PartnerStack) -> dict[str, list[str]]:
     stack.create_tenant("acme")
     # A tenant linked to an existing account by partner OAuth; then a replayed code.
     backend.post("/v1/tenants", json={"id": "beta", "link": True}).raise_for_status()
-    url = backend.post("/v1/tenants/beta/authorize-url").json()["url"]
+    url = stack.bind(backend.post("/v1/tenants/beta/authorize-url").json()["ticket"])
     built.append(url)
     callback = consent_at_stitch(url, "owner@emulator.stitch.invalid")
     codes.append(query_of(callback)["code"])
-    assert page_data(stack.browser().get(callback).text, "tenant-link")["outcome"] == "linked"
-    again = backend.post("/v1/tenants/beta/authorize-url").json()["url"]
+    assert page_data(stack.land(callback).text, "tenant-link")["outcome"] == "linked"
+    again = stack.bind(backend.post("/v1/tenants/beta/authorize-url").json()["ticket"])
     replayed = with_query(callback, state=query_of(again)["state"])
-    assert page_data(stack.browser().get(replayed).text, "tenant-link")["error"]
+    assert page_data(stack.land(replayed).text, "tenant-link")["error"]
 
     # White-label OAuth of a HubSpot source: refused once by the provider, then granted.
     widget = stack.widget(tenant="acme", end_user="alice")
     created = widget.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM})
     step = created.json()["next_step"]
-    oauth_url = widget.post("/v1/steps/start", json={"token": step["token"]}).json()["oauth_url"]
+    ticket = widget.post("/v1/steps/start", json={"token": step["token"]}).json()["oauth_ticket"]
+    oauth_url = stack.bind(ticket)
     built.append(oauth_url)
     refused = consent_at_provider(oauth_url)
     codes.append(query_of(refused)["code"])
     stack.provider_config(token_error="invalid_grant")
-    assert page_data(stack.browser().get(refused).text, "oauth-result")["outcome"] == "failed"
+    assert page_data(stack.land(refused).text, "oauth-result")["outcome"] == "failed"
     stack.provider_config(token_error=None)
     retry = widget.post("/v1/steps/complete", json={"token": step["token"]}).json()["next_step"]
-    oauth_url = widget.post("/v1/steps/start", json={"token": retry["token"]}).json()["oauth_url"]
+    ticket = widget.post("/v1/steps/start", json={"token": retry["token"]}).json()["oauth_ticket"]
+    oauth_url = stack.bind(ticket)
     built.append(oauth_url)
     granted = consent_at_provider(oauth_url)
     codes.append(query_of(granted)["code"])
-    assert page_data(stack.browser().get(granted).text, "oauth-result")["outcome"] == "completed"
+    assert page_data(stack.land(granted).text, "oauth-result")["outcome"] == "completed"
     widget.post("/v1/steps/complete", json={"token": retry["token"]}).raise_for_status()
     # The same code again, with a fresh state: refused, and logged as such.
     bob = stack.widget(tenant="acme", end_user="bob")
     other = bob.post("/v1/sources", json={"type": HUBSPOT, "properties": HUBSPOT_FORM}).json()
     fresh = bob.post("/v1/steps/start", json={"token": other["next_step"]["token"]}).json()
-    built.append(fresh["oauth_url"])
-    stolen = with_query(granted, state=query_of(fresh["oauth_url"])["state"])
-    assert page_data(stack.browser().get(stolen).text, "oauth-result")["error"]
+    fresh_url = stack.bind(fresh["oauth_ticket"])
+    built.append(fresh_url)
+    stolen = with_query(granted, state=query_of(fresh_url)["state"])
+    assert page_data(stack.land(stolen).text, "oauth-result")["error"]
     return {"codes": codes, "built": built}
 
 
