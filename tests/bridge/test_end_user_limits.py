@@ -18,10 +18,10 @@ from tests.bridge.conftest import API_KEY, APP_ORIGIN, RECURLY_PROPERTIES, SECRE
 LIMIT_3 = pytest.mark.parametrize("bridge_overrides", [{"max_sources_per_end_user": 3}])
 
 
-def _create(stack: Stack, token: str, key: str) -> httpx.Response:
+def _create(stack: Stack, token: str, key: str, source_type: str = "import_api") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}", "Origin": APP_ORIGIN, "Idempotency-Key": key}
     with httpx.Client(base_url=stack.bridge_url, headers=headers, timeout=60) as client:
-        return client.post("/v1/sources", json={"type": "import_api"})
+        return client.post("/v1/sources", json={"type": source_type})
 
 
 def _live_stitch_sources(stack: Stack) -> list[dict[str, Any]]:
@@ -31,8 +31,12 @@ def _live_stitch_sources(stack: Stack) -> list[dict[str, Any]]:
 @LIMIT_3
 def test_concurrent_creations_past_the_limit_make_exactly_the_limit(stack: Stack) -> None:
     token = stack.mint("alice")
+    # Six tabs of a type that connects at once, and two other types racing them.
+    types = ["import_api"] * 6 + ["platform.recurly", "platform.hp-postgres"]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        answers = list(pool.map(lambda n: _create(stack, token, f"tab-{n}"), range(8)))
+        answers = list(
+            pool.map(lambda n: _create(stack, token, f"tab-{n}", types[n]), range(len(types)))
+        )
     codes = sorted(answer.status_code for answer in answers)
     assert codes == [201, 201, 201, 409, 409, 409, 409, 409], [a.text for a in answers]
     refusals = [a.json()["error"] for a in answers if a.status_code == 409]
