@@ -22,17 +22,18 @@ def check_end_user_schedule(
 ) -> None:
     """Refuse (422 invalid_request, naming each property) a schedule an end user may not set.
 
-    `values` are source properties or a schedule body; other keys are ignored. A null clears a
-    value, which spends nothing, so it is always allowed. `prefix` names where the values sit
-    in the request (`properties.`)."""
+    `values` are source properties or a schedule body; other keys are ignored. A null or an
+    empty string chooses no schedule (it clears one, or Stitch refuses it), which spends
+    nothing, so it is left to Stitch. `prefix` names where the values sit in the request."""
     problems: dict[str, str] = {}
-    if FREQUENCY in values and values[FREQUENCY] is not None:
-        if _minutes(values[FREQUENCY]) not in settings.end_user_frequencies:
+    chosen = {name: value for name, value in values.items() if value not in (None, "")}
+    if FREQUENCY in chosen:
+        if _minutes(chosen[FREQUENCY]) not in settings.end_user_frequencies:
             allowed = ", ".join(str(f) for f in settings.end_user_frequencies)
             problems[prefix + FREQUENCY] = f"must be one of {allowed}"
     if not settings.end_user_cron:
         for name in CRON_PROPERTIES:
-            if values.get(name) is not None:
+            if name in chosen:
                 problems[prefix + name] = "end users may not set this here (BRIDGE_END_USER_CRON)"
     if problems:
         raise BridgeError(

@@ -155,6 +155,7 @@ def _settings(**values: Any) -> Settings:
     [
         ({"frequency_in_minutes": 60}, None),
         ({"frequency_in_minutes": "1440", "cron_expression": None}, None),
+        ({"frequency_in_minutes": "", "anchor_time": ""}, None),
         ({"display_name": "anything else is not looked at"}, None),
         ({"frequency_in_minutes": 1}, "frequency_in_minutes"),
         ({"frequency_in_minutes": "60.0"}, "frequency_in_minutes"),
