@@ -126,8 +126,11 @@ async def lock_end_user(session: AsyncSession, tenant: str, end_user_id: str) ->
 
 
 async def count_live_sources(session: AsyncSession, tenant: str, end_user_id: str) -> int:
-    """The end user's sources not deleted, plus creations in flight (each may become one)."""
-    sources = await session.execute(
+    """The end user's sources not deleted, plus creations in flight (each may become one).
+
+    One statement, so one snapshot: an adoption committing meanwhile (intent pending → source
+    row) is counted once either way, never zero times as two separate counts could."""
+    sources = (
         select(func.count())
         .select_from(SourceRow)
         .where(
@@ -135,8 +138,9 @@ async def count_live_sources(session: AsyncSession, tenant: str, end_user_id: st
             SourceRow.end_user_id == end_user_id,
             SourceRow.deleted_at.is_(None),
         )
+        .scalar_subquery()
     )
-    pending = await session.execute(
+    pending = (
         select(func.count())
         .select_from(CreationIntent)
         .where(
@@ -144,8 +148,10 @@ async def count_live_sources(session: AsyncSession, tenant: str, end_user_id: st
             CreationIntent.end_user_id == end_user_id,
             CreationIntent.state == "pending",
         )
+        .scalar_subquery()
     )
-    return int(sources.scalar_one()) + int(pending.scalar_one())
+    total = await session.execute(select(sources + pending))
+    return int(total.scalar_one())
 
 
 async def finish_intent(

@@ -207,7 +207,11 @@ async def test_the_source_limit_holds_for_concurrent_creations_on_both_replicas(
     )
     refused = {a.json()["error"]["code"] for a in answers if a.status_code >= 400}
     assert refused == {"source_limit_reached"}, [a.text for a in answers]
-    assert len(cluster.stitch_sources()) == 2 * len(users)
+    made = cluster.stitch_sources()
+    assert len(made) == 2 * len(users), (
+        [(a.status_code, a.text[:150]) for a in answers],
+        [s["display_name"] for s in made],
+    )
 
 
 async def test_a_step_token_is_used_once_across_replicas(cluster: Cluster) -> None:
