@@ -30,6 +30,7 @@ from tests.bridge.conftest import (
     Stack,
     make_settings,
 )
+from tests.bridge.partner_stack import APP_CLIENT_ID, APP_CLIENT_SECRET, consent_at_provider
 from tests.bridge.processes import Bridge, bridge_env
 from tests.live import free_port, serve
 
@@ -45,7 +46,8 @@ PROPERTIES: dict[str, dict[str, str]] = {
     "platform.recurly": RECURLY_PROPERTIES,
     "platform.hp-postgres": POSTGRES_PROPERTIES,
 }
-HUBSPOT = {"type": "platform.hubspot", "properties": {"start_date": "2017-01-01T00:00:00Z"}}
+HUBSPOT_FORM = {"start_date": "2017-01-01T00:00:00Z"}
+HUBSPOT = {"type": "platform.hubspot", "properties": HUBSPOT_FORM}
 
 
 class EphemeralCalls:
@@ -74,12 +76,37 @@ class Bodies:
         self.seen.append(f"{response.request.method} {response.request.url.path}: {response.text}")
 
 
+def _hubspot_app(emulator_url: str, bridge_url: str) -> OAuthApp:
+    """The SaaS's own HubSpot OAuth app, registered with the emulator's fake provider."""
+    registered = httpx.post(
+        f"{emulator_url}/_emulator/provider/clients",
+        json={
+            "client_id": APP_CLIENT_ID,
+            "client_secret": APP_CLIENT_SECRET,
+            "name": "Acme Analytics",
+            "redirect_uris": [f"{bridge_url}/v1/oauth/provider/callback"],
+        },
+    )
+    assert registered.status_code == 200, registered.text
+    return OAuthApp(
+        source_type="platform.hubspot",
+        client_id=APP_CLIENT_ID,
+        client_secret=APP_CLIENT_SECRET,
+        authorize_url=f"{emulator_url}/provider/authorize",
+        token_url=f"{emulator_url}/provider/token",
+    )
+
+
 @contextlib.contextmanager
-def gated_stack(directory: Path, **overrides: Any) -> Iterator[tuple[Stack, EphemeralCalls]]:
+def gated_stack(
+    directory: Path, *, white_label: bool = False, **overrides: Any
+) -> Iterator[tuple[Stack, EphemeralCalls]]:
     calls = EphemeralCalls(create_emulator(EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)))
     with serve(calls) as emulator:
         port = free_port()
         database = directory / "bridge.db"
+        if white_label:
+            overrides["oauth_apps"] = (_hubspot_app(emulator.url, f"http://127.0.0.1:{port}"),)
         settings = make_settings(emulator.url, port, database, **overrides)
         clock = ManualClock()
         with serve(create_app(settings, clock=clock), port=port) as bridge:
@@ -103,9 +130,15 @@ def recording_widget(stack: Stack, bodies: Bodies, end_user: str) -> httpx.Clien
     return client
 
 
-def connect(stack: Stack, widget: httpx.Client, source_type: str) -> dict[str, Any]:
-    """Every step of a source, as the native widget runs them, until Stitch says it is done."""
-    properties = PROPERTIES[source_type]
+def connect(
+    stack: Stack,
+    widget: httpx.Client,
+    source_type: str,
+    properties: dict[str, str],
+    browser: httpx.Client | None = None,
+) -> dict[str, Any]:
+    """Every step of a source, as the native widget runs them, until Stitch says it is done;
+    `browser` lands on the bridge's OAuth callback after consent at the provider."""
     answer = widget.post("/v1/sources", json={"type": source_type, "properties": properties})
     assert answer.status_code == 201, answer.text
     current = answer.json()
@@ -119,6 +152,10 @@ def connect(stack: Stack, widget: httpx.Client, source_type: str) -> dict[str, A
         action = started.json()["action"]
         if action == "form":
             widget.put(f"/v1/sources/{source_id}", json={"properties": properties})
+        elif action == "oauth":
+            assert browser is not None
+            callback = consent_at_provider(started.json()["oauth_url"])
+            assert browser.get(callback).status_code == 200
         elif action == "wait":
             stack.advance(3)
         elif action == "select_streams":
@@ -140,7 +177,7 @@ def test_by_default_no_response_of_any_flow_carries_an_ephemeral_token(tmp_path:
         types = sorted(t["type"] for t in offered)
         assert types == sorted(PROPERTIES), "every type but HubSpot (OAuth, no app) is offered"
         for source_type in types:
-            connect(stack, widget, source_type)
+            connect(stack, widget, source_type, PROPERTIES[source_type])
         refused = widget.post("/v1/sources", json=HUBSPOT)
         assert refused.status_code == 403
         backend = httpx.Client(
@@ -155,6 +192,22 @@ def test_by_default_no_response_of_any_flow_carries_an_ephemeral_token(tmp_path:
         assert calls.count == 0, "the bridge asked Stitch for an ephemeral token"
 
 
+def test_hubspots_whole_flow_through_a_white_label_app_carries_no_ephemeral_token(
+    tmp_path: Path,
+) -> None:
+    with gated_stack(tmp_path, white_label=True) as (stack, calls):
+        bodies = Bodies()
+        widget = recording_widget(stack, bodies, "alice")
+        types = {t["type"] for t in widget.get("/v1/source-types").json()["data"]}
+        assert "platform.hubspot" in types
+        browser = httpx.Client(event_hooks={"response": [bodies.hook]}, timeout=30)
+        with browser:
+            connect(stack, widget, "platform.hubspot", HUBSPOT_FORM, browser)
+        assert any("/v1/oauth/provider/callback" in body for body in bodies.seen)
+        assert not [body for body in bodies.seen if "ephemeral" in body]
+        assert calls.count == 0
+
+
 def test_an_oauth_type_without_a_white_label_app_is_refused_naming_the_missing_app(
     tmp_path: Path,
 ) -> None:
@@ -166,24 +219,6 @@ def test_an_oauth_type_without_a_white_label_app_is_refused_naming_the_missing_a
         assert error["code"] == "source_type_not_allowed"
         assert "BRIDGE_OAUTH_APPS" in error["message"] and "platform.hubspot" in error["message"]
         assert stack.emulator_sources() == [] and calls.count == 0
-
-
-def test_a_white_label_app_puts_the_oauth_type_back_without_stitchjs(tmp_path: Path) -> None:
-    app = OAuthApp(
-        source_type="platform.hubspot",
-        client_id="acme",
-        client_secret="client-secret-" + "c" * 20,
-        authorize_url="http://provider.test/authorize",
-        token_url="http://provider.test/token",
-    )
-    with gated_stack(tmp_path, oauth_apps=(app,)) as (stack, calls):
-        widget = stack.widget(end_user="alice")
-        types = {t["type"] for t in widget.get("/v1/source-types").json()["data"]}
-        assert "platform.hubspot" in types
-        created = widget.post("/v1/sources", json=HUBSPOT).json()
-        started = widget.post("/v1/steps/start", json={"token": created["next_step"]["token"]})
-        assert started.json()["driver"] == "native" and "oauth_url" in started.json()
-        assert calls.count == 0
 
 
 def test_the_opt_in_restores_stitchjs_with_an_ephemeral_token(tmp_path: Path) -> None:
