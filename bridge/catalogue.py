@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
+from bridge import stitchjs_gate
+from bridge.limits import end_user_form
+from bridge.settings import Settings
 from bridge.stitch.models import SourceType
 
 # Stitch's report cards carry no human name; these are the ones people know. Others are derived.
@@ -70,3 +74,21 @@ def describe(source_type: SourceType) -> dict[str, Any]:
         "steps": steps,
         "form": form,
     }
+
+
+def offered(
+    settings: Settings, types: Sequence[SourceType], allowed: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """The types a session's end user may connect (`allowed`: the session's list, None for
+    all), with the form narrowed to what an end user may set; a type one of whose steps would
+    hand the browser a login to a shared Stitch account is left out."""
+    offered: list[dict[str, Any]] = []
+    for source_type in types:
+        if not usable(source_type) or (allowed is not None and source_type.type not in allowed):
+            continue
+        described = describe(source_type)
+        if stitchjs_gate.refusal(settings, source_type.type, described["steps"]) is not None:
+            continue
+        described["form"] = end_user_form(settings, described["form"])
+        offered.append(described)
+    return offered

@@ -15,6 +15,8 @@ from bridge import __version__
 from bridge.settings import Settings, SettingsError
 from bridge.stitch.client import StitchClient
 from bridge.stitch.errors import StitchError, StitchUnauthorized
+from bridge.stitch.models import SourceType
+from bridge.stitchjs_gate import refusal, startup_notice
 from bridge.store.schema import LATEST, create_engine, migrate, schema_version
 
 
@@ -183,6 +185,7 @@ def _check() -> int:
                 print(
                     f"stitch: reached {settings.stitch_api_url}; {len(types)} source types visible"
                 )
+                _print_stitchjs(settings, types)
             else:
                 print(f"stitch: partner mode; tokens are per tenant ({settings.stitch_api_url})")
             engine = create_engine(settings.database_url)
@@ -205,6 +208,21 @@ def _check() -> int:
     return asyncio.run(run())
 
 
+def _print_stitchjs(settings: Settings, types: Sequence[SourceType]) -> None:
+    """One line: what single-account mode does about Stitch.js, and which types it leaves out."""
+    notice = startup_notice(settings)
+    if notice is None:
+        return
+    refused = [
+        t.type
+        for t in types
+        if t.report_card is not None and refusal(settings, t.type, t.report_card.step_types)
+    ]
+    if refused:
+        notice += f"; not offered here: {', '.join(refused)}"
+    print(notice, file=sys.stderr if settings.shared_account_stitchjs else sys.stdout)
+
+
 def _serve(args: argparse.Namespace) -> int:
     settings = _settings()
     if settings is None:
@@ -224,6 +242,9 @@ def _serve(args: argparse.Namespace) -> int:
         f"  database      {_safe_database(settings.database_url)}",
         flush=True,
     )
+    notice = startup_notice(settings)
+    if notice is not None:
+        print(notice, file=sys.stderr if settings.shared_account_stitchjs else sys.stdout)
     uvicorn.run(
         create_app(settings),
         host=args.host,

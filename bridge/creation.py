@@ -5,6 +5,8 @@ reference, so the source can be found again by name when an answer is lost (time
 and Stitch's own name uniqueness refuses a second source for the same intent. One creation per
 end user and type is in flight at a time (a unique index), so double clicks and second tabs join
 the first instead of racing it; and an unfinished source of the same type is resumed, not doubled.
+An end user's intents are written one at a time under a lock, after counting their live sources
+and creations in flight, so BRIDGE_MAX_SOURCES_PER_END_USER holds across requests and replicas.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ from bridge.sources import observe, record_event, tenant_key
 from bridge.stitch import errors as stitch_errors
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.models import Source
+from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal
 from bridge.store import queries as q
 from bridge.store.tables import CreationIntent, SourceRow
 from bridge.tokens import ConnectSession
@@ -72,6 +75,7 @@ async def create_source(
         raise BridgeError(
             "source_type_not_allowed", f"this session may not connect {source_type!r} sources"
         )
+    await _refuse_stitchjs_only(services, cs, source_type)
     tenant = tenant_key(cs.tenant)
     key = idempotency_key or new_id("auto", 16)
     name = display_name or display_name_for(source_type)
@@ -122,12 +126,39 @@ async def create_source(
         return await _call_stitch(services, cs, intent, properties)
 
 
+async def _refuse_stitchjs_only(services: Services, cs: ConnectSession, source_type: str) -> None:
+    """A type one of whose steps only Stitch.js can run is not connected where that would hand
+    the browser a login to a shared account (the widget's list leaves it out already)."""
+    settings = services.settings
+    if ephemeral_tokens_allowed(settings):
+        return
+    account = await services.account_for(cs.tenant)
+    types = await services.source_types.get(cs.tenant or "", account)
+    known = next((t for t in types if t.type == source_type and t.report_card), None)
+    if known is not None and known.report_card is not None:
+        reason = refusal(settings, source_type, known.report_card.step_types)
+        if reason is not None:
+            raise BridgeError("source_type_not_allowed", reason)
+
+
+async def _refuse_past_limit(services: Services, session: AsyncSession, cs: ConnectSession) -> None:
+    """Called under the end user's lock, after this intent's write: it counts itself."""
+    limit = services.settings.max_sources_per_end_user
+    if await q.count_live_sources(session, tenant_key(cs.tenant), cs.end_user_id) > limit:
+        raise BridgeError(
+            "source_limit_reached",
+            f"this end user already has the most sources allowed ({limit}); "
+            "delete one to connect another",
+        )
+
+
 async def _begin(
     services: Services, cs: ConnectSession, key: str, source_type: str, name: str
 ) -> CreationIntent:
     now = services.clock.time()
     stitch_display, stitch_name = stitch_names(name)
     async with services.db.begin() as session:
+        await q.lock_end_user(session, tenant_key(cs.tenant), cs.end_user_id)
         existing = await q.intent_by_key(session, tenant_key(cs.tenant), cs.end_user_id, key)
         if existing is not None:
             # A failed attempt with this key: try again under a fresh Stitch name.
@@ -147,6 +178,7 @@ async def _begin(
                 raise IntegrityError("intent busy", None, Exception("not failed"))
             await session.refresh(existing)
             await _refuse_if_unfinished(session, cs, source_type)
+            await _refuse_past_limit(services, session, cs)
             return existing
         intent = CreationIntent(
             id=new_id("ci", 16),
@@ -166,6 +198,7 @@ async def _begin(
         session.add(intent)
         await session.flush()
         await _refuse_if_unfinished(session, cs, source_type)
+        await _refuse_past_limit(services, session, cs)
     return intent
 
 

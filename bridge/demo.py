@@ -178,6 +178,10 @@ def start_stack(
             webhook_url=f"{demo_url}/webhooks/stitch-bridge",
             webhook_secret=keys.webhook_secret,
             oauth_apps=_oauth_apps(keys, emulator_url) if white_label_oauth else (),
+            # The demo's Stitch account is the emulator's sandbox, so Stitch.js may run there
+            # when the stitchjs driver or a missing OAuth app needs it; the default demo
+            # (native driver, its own HubSpot OAuth app) hands out no ephemeral token.
+            shared_account_stitchjs=step_driver == "stitchjs" or not white_label_oauth,
         )
         from bridge import create_app as create_bridge
 

@@ -34,6 +34,7 @@ ERROR_STATUS: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "receipt_invalid": 400,
+    "source_limit_reached": 409,
     "internal": 500,
 }
 

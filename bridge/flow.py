@@ -11,6 +11,7 @@ from bridge.services import Services
 from bridge.sources import owned_row, read_through, render_source, tenant_key
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
 from bridge.stitch.models import Source
+from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal, step_needs_stitchjs
 from bridge.store import queries as q
 from bridge.store.tables import SourceRow
 from bridge.tokens import ConnectSession, StepClaim
@@ -76,8 +77,15 @@ async def start_step(
     claim = services.tokens.read_step(token)
     _check_claim(cs, claim)
     row = await owned_row(services, cs, claim.source_id)
-    await _use(services, claim, "start")
     settings = services.settings
+    if not ephemeral_tokens_allowed(settings) and step_needs_stitchjs(
+        settings, row.type, claim.step
+    ):
+        # A source made before the operator turned Stitch.js off (or given a type since
+        # refused): its step is not run rather than handing out a login to the shared account.
+        reason = refusal(settings, row.type, [claim.step])
+        raise BridgeError("source_type_not_allowed", reason or "Stitch.js is off")
+    await _use(services, claim, "start")
     if settings.driver == "native" and claim.step != "oauth":
         return {"driver": "native", "step": claim.step, "action": NATIVE_ACTIONS[claim.step]}
     if settings.driver == "native":

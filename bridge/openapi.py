@@ -178,6 +178,13 @@ _TENANT = {"name": "tenant", "in": "query", "required": False, "schema": _STR}
 _UPSTREAM = ("upstream_rate_limited", "upstream_unavailable")
 _DESTINATION = {"destination": {"anyOf": [_ref("Destination"), {"type": "null"}]}}
 _SESSION_ERRORS = ("unauthorized", "session_expired", "origin_not_allowed")
+_END_USER_LIMITS = (
+    "End users' limits: past BRIDGE_MAX_SOURCES_PER_END_USER live sources a new one is "
+    "`409 source_limit_reached`; `properties.frequency_in_minutes` outside "
+    "BRIDGE_END_USER_FREQUENCIES, or `properties.cron_expression`/`anchor_time` without "
+    "BRIDGE_END_USER_CRON, is `422 invalid_request` naming the property. In single-account mode "
+    "a type one of whose steps only Stitch.js could run is `403 source_type_not_allowed`."
+)
 _BODY_ERRORS = ("invalid_json", "invalid_request", "payload_too_large")
 _STEP_ERRORS = (
     *_SESSION_ERRORS,
@@ -291,6 +298,10 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                     "200": _json("the types", _obj(["data"], {"data": {"type": "array"}})),
                     **_errors(*_SESSION_ERRORS, *_UPSTREAM),
                 },
+                description="`frequency_in_minutes` is narrowed to an `enum` of "
+                "BRIDGE_END_USER_FREQUENCIES; `cron_expression`/`anchor_time` are left out unless "
+                "BRIDGE_END_USER_CRON; in single-account mode a type needing Stitch.js is left out "
+                "unless BRIDGE_SHARED_ACCOUNT_STITCHJS.",
             )
         },
         "/v1/sources": {
@@ -306,11 +317,13 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                         *_SESSION_ERRORS,
                         *_BODY_ERRORS,
                         "source_type_not_allowed",
+                        "source_limit_reached",
                         "bad_properties",
                         "duplicate_name",
                         *_UPSTREAM,
                     ),
                 },
+                description=_END_USER_LIMITS,
                 parameters=[
                     {"name": "Idempotency-Key", "in": "header", "required": False, "schema": _STR}
                 ],
@@ -343,6 +356,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                         *_UPSTREAM,
                     ),
                 },
+                description=_END_USER_LIMITS,
                 parameters=[_SOURCE_ID],
                 requestBody=_body(
                     _obj([], {"display_name": _STR, "properties": {"type": "object"}}, extra=False)
@@ -391,8 +405,11 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                             },
                         ),
                     ),
-                    **_errors(*_STEP_ERRORS),
+                    **_errors(*_STEP_ERRORS, "source_type_not_allowed"),
                 },
+                description="In single-account mode no answer carries an `ephemeral_token` "
+                "unless BRIDGE_SHARED_ACCOUNT_STITCHJS=true: a step only Stitch.js could run is "
+                "`403 source_type_not_allowed`.",
                 requestBody=_body(
                     _obj(
                         ["token"],

@@ -15,6 +15,9 @@ from bridge.oauth_apps import OAuthApp, oauth_app_problems, parse_oauth_apps
 
 MIN_KEY_LENGTH = 32
 DEFAULT_STITCH_JS_URL = "https://js.stitchdata.com/v1/stitch-client.umd.min.js"
+# The values Stitch accepts for `frequency_in_minutes` (reference §4.6); end users get a subset.
+STITCH_FREQUENCIES = (1, 30, 60, 360, 720, 1440)
+DEFAULT_END_USER_FREQUENCIES = (30, 60, 360, 720, 1440)
 
 
 class SettingsError(Exception):
@@ -48,6 +51,11 @@ class Settings:
     oauth_apps: tuple[OAuthApp, ...] = ()  # white-label OAuth per source type (native driver)
     upstream_rate: float | None = None  # calls/s per Stitch credential, shared by replicas
     upstream_burst: int | None = None  # default: one second's worth of `upstream_rate`
+    # Single-account mode: may a browser hold a Stitch ephemeral token (a login to the account)?
+    shared_account_stitchjs: bool = False
+    max_sources_per_end_user: int = 20
+    end_user_frequencies: tuple[int, ...] = DEFAULT_END_USER_FREQUENCIES
+    end_user_cron: bool = False
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -161,6 +169,38 @@ class Settings:
                 "postgresql+asyncpg://user:pass@host/db"
             )
         problems.extend(oauth_app_problems(self.oauth_apps))
+        problems.extend(self._end_user_problems())
+        return problems
+
+    def _end_user_problems(self) -> list[str]:
+        problems: list[str] = []
+        if self.shared_account_stitchjs and self.partner_mode:
+            problems.append(
+                "BRIDGE_SHARED_ACCOUNT_STITCHJS: only means something in single-account mode "
+                "(partner mode gives each tenant its own account)"
+            )
+        if (
+            self.stitch_access_token
+            and self.driver == "stitchjs"
+            and not self.shared_account_stitchjs
+        ):
+            # Every step would need Stitch.js, which is refused: the bridge would offer nothing.
+            problems.append(
+                "BRIDGE_STEP_DRIVER=stitchjs in single-account mode hands every end user a "
+                "12-hour Stitch login to the whole shared account: use the native driver with "
+                "BRIDGE_OAUTH_APPS, or accept that with BRIDGE_SHARED_ACCOUNT_STITCHJS=true"
+            )
+        if not 1 <= self.max_sources_per_end_user <= 100_000:
+            problems.append(
+                "BRIDGE_MAX_SOURCES_PER_END_USER: must be a whole number from 1 to 100000"
+            )
+        allowed = ", ".join(str(f) for f in STITCH_FREQUENCIES)
+        if not self.end_user_frequencies or any(
+            f not in STITCH_FREQUENCIES for f in self.end_user_frequencies
+        ):
+            problems.append(
+                f"BRIDGE_END_USER_FREQUENCIES: one or more of {allowed} (minutes), comma-separated"
+            )
         return problems
 
     @classmethod
@@ -202,14 +242,34 @@ class Settings:
                 problems.append(f"{name}: {raw!r} is not a {kind} of {unit}")
                 return None
 
-        def integer(name: str, default: int) -> int:
+        def integer(name: str, default: int, unit: str = "seconds") -> int:
             raw = text(name)
             if raw is None:
                 return default
             try:
                 return int(raw)
             except ValueError:
-                problems.append(f"{name}: {raw!r} is not a whole number of seconds")
+                problems.append(f"{name}: {raw!r} is not a whole number of {unit}")
+                return default
+
+        def flag(name: str, default: bool) -> bool:
+            raw = text(name)
+            if raw is None:
+                return default
+            if raw.lower() in ("true", "1", "yes"):
+                return True
+            if raw.lower() in ("false", "0", "no"):
+                return False
+            problems.append(f"{name}: {raw!r} is not true or false")
+            return default
+
+        def minutes(name: str, default: tuple[int, ...]) -> tuple[int, ...]:
+            if text(name) is None:
+                return default
+            try:
+                return tuple(int(part) for part in listed(name))
+            except ValueError:
+                problems.append(f"{name}: {text(name)!r} is not a comma-separated list of minutes")
                 return default
 
         oauth_apps, oauth_app_errors = parse_oauth_apps(values.get("BRIDGE_OAUTH_APPS"))
@@ -231,6 +291,12 @@ class Settings:
             "oauth_apps": oauth_apps,
             "upstream_rate": optional_number("BRIDGE_UPSTREAM_RATE", "calls per second"),
             "upstream_burst": optional_number("BRIDGE_UPSTREAM_BURST", "calls", whole=True),
+            "shared_account_stitchjs": flag("BRIDGE_SHARED_ACCOUNT_STITCHJS", False),
+            "max_sources_per_end_user": integer("BRIDGE_MAX_SOURCES_PER_END_USER", 20, "sources"),
+            "end_user_frequencies": minutes(
+                "BRIDGE_END_USER_FREQUENCIES", DEFAULT_END_USER_FREQUENCIES
+            ),
+            "end_user_cron": flag("BRIDGE_END_USER_CRON", False),
         }
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),

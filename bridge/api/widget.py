@@ -22,6 +22,7 @@ from bridge.api.common import (
 from bridge.clock import iso
 from bridge.creation import create_source
 from bridge.flow import OUTCOMES, complete_step, source_answer, start_step
+from bridge.limits import check_end_user_schedule
 from bridge.resume import resume_flow
 from bridge.sources import read_through, update_source
 from bridge.streams import list_streams, update_streams
@@ -51,12 +52,7 @@ async def get_source_types(request: Request) -> Response:
     services = services_of(request)
     account = await services.account_for(cs.tenant)
     types = await services.source_types.get(cs.tenant or "", account)
-    allowed = set(cs.source_types) if cs.source_types is not None else None
-    data = [
-        catalogue.describe(t)
-        for t in types
-        if catalogue.usable(t) and (allowed is None or t.type in allowed)
-    ]
+    data = catalogue.offered(services.settings, types, cs.source_types)
     return json_response({"data": data})
 
 
@@ -72,6 +68,7 @@ async def post_source(request: Request) -> Response:
         fields.problems["Idempotency-Key"] = "must be 1 to 255 visible ASCII characters"
     fields.check()
     assert source_type is not None
+    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
     created = await create_source(
         services,
         cs,
@@ -110,6 +107,7 @@ async def put_source(request: Request) -> Response:
     display_name = fields.text("display_name", max_length=200)
     properties = fields.properties("properties")
     fields.check()
+    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
     row, upstream, _ = await update_source(
         services, cs, source_id, display_name=display_name, properties=properties
     )

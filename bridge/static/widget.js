@@ -183,9 +183,12 @@
     return schema.type === "boolean" || schema.pattern === "^(true|false)$";
   }
 
-  // Patterns such as ^1$|^30$|^60$ list the only values Stitch accepts: offer them as choices.
+  // An enum (the bridge narrows schedules to what end users may choose) or a pattern such as
+  // ^1$|^30$|^60$ lists the only values accepted: offer them as choices.
   function choicesFor(prop) {
-    const pattern = (prop.json_schema || {}).pattern;
+    const schema = prop.json_schema || {};
+    if (Array.isArray(schema.enum) && schema.enum.length) return schema.enum.map(String);
+    const pattern = schema.pattern;
     if (typeof pattern !== "string" || !/^\^[\w.-]+\$(\|\^[\w.-]+\$)+$/.test(pattern)) return null;
     return pattern.split("|").map((part) => part.slice(1, -1));
   }

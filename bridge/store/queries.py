@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -106,6 +107,51 @@ async def pending_intent(
 async def pending_intents(session: AsyncSession) -> Sequence[CreationIntent]:
     rows = await session.execute(select(CreationIntent).where(CreationIntent.state == "pending"))
     return rows.scalars().all()
+
+
+async def lock_end_user(session: AsyncSession, tenant: str, end_user_id: str) -> None:
+    """Until the transaction ends, this end user's creations (on any replica) wait for it.
+
+    PostgreSQL: an advisory lock on a hash of the end user (a collision only makes two end
+    users take turns). SQLite: a write that changes nothing, which takes the database's one
+    write lock; the transaction then reads what every earlier writer committed."""
+    if session.get_bind().dialect.name == "postgresql":
+        digest = hashlib.sha256(f"end-user\0{tenant}\0{end_user_id}".encode()).digest()
+        key = int.from_bytes(digest[:8], "big", signed=True)
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": key})
+    else:
+        await session.execute(
+            update(CreationIntent).where(text("1 = 0")).values(state=CreationIntent.state)
+        )
+
+
+async def count_live_sources(session: AsyncSession, tenant: str, end_user_id: str) -> int:
+    """The end user's sources not deleted, plus creations in flight (each may become one).
+
+    One statement, so one snapshot: an adoption committing meanwhile (intent pending → source
+    row) is counted once either way, never zero times as two separate counts could."""
+    sources = (
+        select(func.count())
+        .select_from(SourceRow)
+        .where(
+            SourceRow.tenant == tenant,
+            SourceRow.end_user_id == end_user_id,
+            SourceRow.deleted_at.is_(None),
+        )
+        .scalar_subquery()
+    )
+    pending = (
+        select(func.count())
+        .select_from(CreationIntent)
+        .where(
+            CreationIntent.tenant == tenant,
+            CreationIntent.end_user_id == end_user_id,
+            CreationIntent.state == "pending",
+        )
+        .scalar_subquery()
+    )
+    total = await session.execute(select(sources + pending))
+    return int(total.scalar_one())
 
 
 async def finish_intent(

@@ -213,7 +213,9 @@ def test_another_users_source_is_source_not_found_on_every_route(stack: Stack) -
 def test_a_session_scoped_to_one_source_sees_only_it(stack: Stack) -> None:
     widget = stack.widget(end_user="carol")
     first = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
-    second = widget.post("/v1/sources", json={"type": "platform.hubspot"}).json()["source"]["id"]
+    second = widget.post("/v1/sources", json={"type": "platform.hp-postgres"}).json()["source"][
+        "id"
+    ]
     scoped = stack.widget(end_user="carol", source_id=first)
     assert scoped.get(f"/v1/sources/{first}").status_code == 200
     assert_error(scoped.get(f"/v1/sources/{second}"), "source_not_found")

@@ -11,7 +11,8 @@ from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 
 @pytest.fixture
 def bridge_overrides() -> dict[str, Any]:
-    return {"step_driver": "stitchjs"}
+    # Stitch.js on the shared account, as an operator may accept with the opt-in.
+    return {"step_driver": "stitchjs", "shared_account_stitchjs": True}
 
 
 def test_recurly_form_to_fully_configured_yields_a_verifiable_receipt(stack: Stack) -> None:

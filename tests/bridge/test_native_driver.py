@@ -11,7 +11,8 @@ from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 
 @pytest.fixture
 def bridge_overrides() -> dict[str, Any]:
-    return {"step_driver": "native"}
+    # The OAuth fallback hands out a Stitch login: the shared account's operator accepted it.
+    return {"step_driver": "native", "shared_account_stitchjs": True}
 
 
 def test_each_step_maps_to_a_native_action(stack: Stack) -> None:

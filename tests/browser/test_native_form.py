@@ -38,3 +38,18 @@ def test_a_rejected_property_is_shown_next_to_its_input_and_can_be_fixed(
     expect(error).to_be_hidden()
     Driver(page, spec, shots).run()
     assert [s["status"] for s in demo.sources(user)] == ["connected"]
+
+
+def test_the_form_offers_only_the_schedules_an_end_user_may_choose(
+    stacks: Any, demo_for: Any, user: str
+) -> None:
+    demo = demo_for(stacks("native"))
+    page = demo.open(user)
+    page.get_by_test_id("connect-platform.recurly").click()
+    widget = page.get_by_test_id("stitch-bridge")
+    frequency = widget.get_by_test_id("property-frequency_in_minutes")
+    expect(frequency).to_be_attached()
+    values = frequency.locator("option").evaluate_all("options => options.map(o => o.value)")
+    assert values == ["", "30", "60", "360", "720", "1440"], "no 1-minute schedule on offer"
+    expect(widget.get_by_test_id("property-cron_expression")).to_have_count(0)
+    expect(widget.get_by_test_id("property-anchor_time")).to_have_count(0)

@@ -110,7 +110,13 @@ class Cluster:
 
 
 @pytest.fixture
-def cluster(pg_url: str, tmp_path: Path) -> Iterator[Cluster]:
+def cluster_overrides() -> dict[str, Any]:
+    """Settings both replicas share beyond the defaults below (parametrize to change)."""
+    return {}
+
+
+@pytest.fixture
+def cluster(pg_url: str, tmp_path: Path, cluster_overrides: dict[str, Any]) -> Iterator[Cluster]:
     arrivals = Arrivals(create_emulator(EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)))
     receiver = Receiver()
     hooks = Starlette(routes=[Route("/hooks", receiver.endpoint, methods=["POST"])])
@@ -130,6 +136,7 @@ def cluster(pg_url: str, tmp_path: Path) -> Iterator[Cluster]:
                 webhook_secret=WEBHOOK_SECRET,
                 upstream_rate=RATE,
                 upstream_burst=BURST,
+                **cluster_overrides,
             )
             urls.append(stack.enter_context(serve(create_app(settings), port=port)).url)
         yield Cluster(urls, emulator.url, pg_url, arrivals, receiver)
@@ -169,6 +176,42 @@ async def test_concurrent_creations_on_both_replicas_make_one_source_per_end_use
         assert len(ids) == 1, (user, [(r.status_code, r.json()["source"]["id"]) for r in replies])
         assert sorted(reply.status_code for reply in replies) == [200, 200, 201], user
     assert len(cluster.stitch_sources()) == len(users)
+
+
+@pytest.mark.parametrize("cluster_overrides", [{"max_sources_per_end_user": 2}])
+async def test_the_source_limit_holds_for_concurrent_creations_on_both_replicas(
+    cluster: Cluster,
+) -> None:
+    # Different types race for real (one type's creations join each other); more keys too.
+    users = [f"user-{n}" for n in range(4)]
+    tokens = {user: await cluster.mint(user) for user in users}
+    attempts = [
+        (user, source_type, f"{source_type}-{n}")
+        for user in users
+        for n, source_type in enumerate(
+            ["import_api", "platform.recurly", "platform.hp-postgres", "import_api", "import_api"]
+        )
+    ]
+    answers = await asyncio.gather(
+        *(
+            cluster.widget(
+                "POST",
+                "/v1/sources",
+                tokens[user],
+                replica=n % 2,
+                json={"type": source_type},
+                headers={"Idempotency-Key": key},
+            )
+            for n, (user, source_type, key) in enumerate(attempts)
+        )
+    )
+    refused = {a.json()["error"]["code"] for a in answers if a.status_code >= 400}
+    assert refused == {"source_limit_reached"}, [a.text for a in answers]
+    made = cluster.stitch_sources()
+    assert len(made) == 2 * len(users), (
+        [(a.status_code, a.text[:150]) for a in answers],
+        [s["display_name"] for s in made],
+    )
 
 
 async def test_a_step_token_is_used_once_across_replicas(cluster: Cluster) -> None:

@@ -18,6 +18,7 @@ from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 def bridge_overrides() -> dict[str, Any]:
     return {
         "step_driver": "stitchjs",
+        "shared_account_stitchjs": True,
         "webhook_url": "http://127.0.0.1:9/hooks",
         "webhook_secret": "whsec_" + "q" * 30,
     }
