@@ -4,6 +4,8 @@ shared account) unless the operator opts in with BRIDGE_SHARED_ACCOUNT_STITCHJS 
 from __future__ import annotations
 
 import contextlib
+import html
+import re
 import subprocess
 import sys
 import threading
@@ -154,7 +156,16 @@ def connect(
             widget.put(f"/v1/sources/{source_id}", json={"properties": properties})
         elif action == "oauth":
             assert browser is not None
-            callback = consent_at_provider(started.json()["oauth_url"])
+            # The SaaS page's top-level POST binds this browser to the attempt (see Security).
+            bound = browser.post(
+                f"{stack.bridge_url}/v1/oauth/begin",
+                data={"ticket": started.json()["oauth_ticket"]},
+                headers={"Origin": APP_ORIGIN},
+            )
+            assert bound.status_code == 200, bound.text
+            target = re.search(r'data-target="([^"]+)"', bound.text)
+            assert target is not None, bound.text
+            callback = consent_at_provider(html.unescape(target.group(1)))
             assert browser.get(callback).status_code == 200
         elif action == "wait":
             stack.advance(3)

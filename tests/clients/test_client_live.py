@@ -15,7 +15,7 @@ from tests.bridge.conftest import API_KEY, RECURLY_PROPERTIES, Stack
 
 @pytest.fixture
 def bridge_overrides() -> dict[str, Any]:
-    return {"step_driver": "stitchjs"}
+    return {"step_driver": "stitchjs", "shared_account_stitchjs": True}
 
 
 @pytest.fixture
