@@ -34,6 +34,9 @@ ERROR_STATUS: dict[str, int] = {
     "not_found": 404,
     "method_not_allowed": 405,
     "receipt_invalid": 400,
+    "action_not_allowed": 403,
+    "source_not_ready": 409,
+    "sync_already_running": 409,
     "internal": 500,
 }
 

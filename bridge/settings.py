@@ -15,6 +15,8 @@ from bridge.oauth_apps import OAuthApp, oauth_app_problems, parse_oauth_apps
 
 MIN_KEY_LENGTH = 32
 DEFAULT_STITCH_JS_URL = "https://js.stitchdata.com/v1/stitch-client.umd.min.js"
+STITCH_FREQUENCIES = (1, 30, 60, 360, 720, 1440)  # the values `frequency_in_minutes` admits
+JOBS_LIMIT = 30  # Stitch's `jobs` resource type: requests per 10 minutes per account (§8.1)
 
 
 class SettingsError(Exception):
@@ -48,6 +50,10 @@ class Settings:
     oauth_apps: tuple[OAuthApp, ...] = ()  # white-label OAuth per source type (native driver)
     upstream_rate: float | None = None  # calls/s per Stitch credential, shared by replicas
     upstream_burst: int | None = None  # default: one second's worth of `upstream_rate`
+    end_user_frequencies: tuple[int, ...] = (30, 60, 360, 720, 1440)
+    end_user_cron: bool = False  # whether end users may set cron_expression / anchor_time
+    sync_poll: int = 60  # how old the sync state shown may be, seconds (§4.8)
+    jobs_budget: int = 20  # extractions/loads requests per 10 minutes per Stitch account
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -160,6 +166,18 @@ class Settings:
                 "BRIDGE_DATABASE_URL: use sqlite+aiosqlite:///path.db or "
                 "postgresql+asyncpg://user:pass@host/db"
             )
+        if not self.end_user_frequencies or not set(self.end_user_frequencies) <= set(
+            STITCH_FREQUENCIES
+        ):
+            allowed = ",".join(str(f) for f in STITCH_FREQUENCIES)
+            problems.append(f"BRIDGE_END_USER_FREQUENCIES: a comma-separated subset of {allowed}")
+        if not 1 <= self.sync_poll <= 86_400:
+            problems.append("BRIDGE_SYNC_POLL: must be between 1 and 86400 seconds")
+        if not 1 <= self.jobs_budget <= JOBS_LIMIT:
+            problems.append(
+                f"BRIDGE_JOBS_BUDGET: must be between 1 and {JOBS_LIMIT} (Stitch's `jobs` limit "
+                "per 10 minutes)"
+            )
         problems.extend(oauth_app_problems(self.oauth_apps))
         return problems
 
@@ -212,6 +230,19 @@ class Settings:
                 problems.append(f"{name}: {raw!r} is not a whole number of seconds")
                 return default
 
+        def flag(name: str) -> bool:
+            raw = (text(name) or "false").lower()
+            if raw not in ("true", "false", "1", "0", "yes", "no"):
+                problems.append(f"{name}: {raw!r} is not true or false")
+            return raw in ("true", "1", "yes")
+
+        def whole_numbers(name: str) -> tuple[int, ...] | None:
+            try:
+                return tuple(int(part) for part in listed(name)) or None
+            except ValueError:
+                problems.append(f"{name}: {values.get(name)!r} is not a list of whole numbers")
+                return None
+
         oauth_apps, oauth_app_errors = parse_oauth_apps(values.get("BRIDGE_OAUTH_APPS"))
         problems.extend(oauth_app_errors)
         kwargs: dict[str, object] = {
@@ -231,7 +262,13 @@ class Settings:
             "oauth_apps": oauth_apps,
             "upstream_rate": optional_number("BRIDGE_UPSTREAM_RATE", "calls per second"),
             "upstream_burst": optional_number("BRIDGE_UPSTREAM_BURST", "calls", whole=True),
+            "end_user_cron": flag("BRIDGE_END_USER_CRON"),
+            "sync_poll": integer("BRIDGE_SYNC_POLL", 60),
+            "jobs_budget": integer("BRIDGE_JOBS_BUDGET", 20),
         }
+        frequencies = whole_numbers("BRIDGE_END_USER_FREQUENCIES")
+        if frequencies is not None:
+            kwargs["end_user_frequencies"] = frequencies
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),
             ("stitch_app_url", "STITCH_APP_URL"),

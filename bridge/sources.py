@@ -16,6 +16,7 @@ from bridge.stitch.errors import StitchNotFound
 from bridge.stitch.models import Source
 from bridge.store import queries as q
 from bridge.store.tables import EventRow, SourceRow
+from bridge.sync_state import render_schedule, render_sync, same_schedule
 from bridge.tokens import ConnectSession
 
 
@@ -37,6 +38,9 @@ def render_source(row: SourceRow) -> dict[str, Any]:
         "status": row.status,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
+        "schedule": dict(row.schedule) if row.schedule else None,
+        "paused_at": row.paused_at,
+        "sync": render_sync(row),
     }
 
 
@@ -110,6 +114,8 @@ def differs(row: SourceRow, upstream: Source, *, failed_check: bool = False) -> 
         or bool(upstream.name and upstream.name != row.name)
         or (card.current_step_type == "fully_configured" and row.connected_at is None)
         or (upstream.deleted_at is not None and row.deleted_at is None)
+        or upstream.paused_at != row.paused_at
+        or render_schedule(upstream) != row.schedule
     )
 
 
@@ -150,6 +156,30 @@ async def observe(
         row.deleted_at = now
         row.status = "deleted"
         await record_event(services, session, "source.deleted", row)
+    await _observe_schedule(services, session, row, upstream)
+
+
+async def _observe_schedule(
+    services: Services, session: AsyncSession, row: SourceRow, upstream: Source
+) -> None:
+    """Pause and schedule as Stitch has them; a change is an event, whoever made it (the bridge's
+    routes, or someone in Stitch's own app). The first sighting of a schedule is no change."""
+    schedule = render_schedule(upstream)
+    paused = upstream.paused_at != row.paused_at and (upstream.paused_at is None) != (
+        row.paused_at is None
+    )
+    was_paused = row.paused_at is not None
+    rescheduled = row.schedule is not None and schedule is not None
+    rescheduled = rescheduled and not same_schedule(row.schedule, schedule)
+    if schedule != row.schedule or upstream.paused_at != row.paused_at:
+        row.schedule = schedule
+        row.paused_at = upstream.paused_at
+        row.updated_at = services.clock.time()
+    if paused:
+        kind = "source.unpaused" if was_paused else "source.paused"
+        await record_event(services, session, kind, row)
+    if rescheduled:
+        await record_event(services, session, "source.schedule_changed", row)
 
 
 async def read_through(

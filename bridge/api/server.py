@@ -21,7 +21,7 @@ from bridge.flow import verify_receipt
 from bridge.sources import delete_end_user_source, end_user_sources
 from bridge.store.queries import get_source
 from bridge.tenants import require_connected_tenant
-from bridge.tokens import ConnectSession
+from bridge.tokens import ACTIONS, DEFAULT_ACTIONS, ConnectSession
 
 
 async def create_connect_session(request: Request) -> Response:
@@ -29,7 +29,7 @@ async def create_connect_session(request: Request) -> Response:
     services = services_of(request)
     fields = Fields(
         await json_object(request),
-        ("end_user", "tenant", "source_types", "source_id", "ttl"),
+        ("end_user", "tenant", "source_types", "source_id", "ttl", "actions"),
     )
     end_user = fields.body.get("end_user")
     user_id = name = email = None
@@ -45,6 +45,9 @@ async def create_connect_session(request: Request) -> Response:
     source_types = fields.string_list("source_types")
     source_id = fields.integer("source_id", minimum=1, maximum=2**63 - 1)
     ttl = fields.integer("ttl", minimum=1, maximum=86_400)
+    actions = fields.string_list("actions", max_items=len(ACTIONS))
+    if actions is not None and not set(actions) <= set(ACTIONS):
+        fields.problems["actions"] = f"each action must be one of {', '.join(ACTIONS)}"
     if services.settings.partner_mode and tenant is None and "tenant" not in fields.problems:
         fields.problems["tenant"] = "required in partner mode"
     fields.check()
@@ -72,6 +75,7 @@ async def create_connect_session(request: Request) -> Response:
         source_types=tuple(source_types) if source_types is not None else None,
         source_id=source_id,
         expires_at=expires_at,
+        actions=tuple(dict.fromkeys(actions)) if actions is not None else DEFAULT_ACTIONS,
     )
     services.metrics.sessions_minted.inc()
     return json_response(

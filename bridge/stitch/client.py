@@ -399,23 +399,26 @@ class StitchAccount:
             raise StitchUnavailable("unexpected replication job from Stitch: no job_name")
         return str(body["job_name"])
 
-    async def list_extractions(
-        self, stitch_client_id: int, *, max_pages: int = 10
-    ) -> list[dict[str, Any]]:
-        """GET /v4/{client}/extractions (§5.6): the last extraction per source, every page.
+    async def stop_sync(self, source_id: int) -> None:
+        """DELETE …/sync (§5.5): stops the running job; nothing running is no error."""
+        await self._call("DELETE", f"/v4/sources/{_id(source_id)}/sync", allow_empty=True)
 
-        Rate-limited as `jobs` (30 per 10 minutes per account): call it sparingly."""
-        found: list[dict[str, Any]] = []
-        for page in range(1, max_pages + 1):
-            body = await self._call("GET", f"/v4/{_id(stitch_client_id)}/extractions?page={page}")
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                raise StitchUnavailable("unexpected extractions page from Stitch: no data")
-            found.extend(item for item in data if isinstance(item, dict))
-            links = body.get("links")
-            if not isinstance(links, dict) or not links.get("next"):
-                break
-        return found
+    async def jobs_page(
+        self, stitch_client_id: int, kind: str, page: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of GET /v4/{client}/extractions or /loads (§5.6) → (items, more pages?).
+
+        Each page is one request of the `jobs` resource type (30 per 10 minutes per account):
+        the caller counts them."""
+        if kind not in ("extractions", "loads"):
+            raise ValueError("kind is extractions or loads")
+        body = await self._call("GET", f"/v4/{_id(stitch_client_id)}/{kind}?page={_id(page)}")
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise StitchUnavailable(f"unexpected {kind} page from Stitch: no data")
+        links = body.get("links")
+        more = isinstance(links, dict) and bool(links.get("next"))
+        return [item for item in data if isinstance(item, dict)], more
 
     async def create_ephemeral_token(self) -> str:
         """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""
