@@ -53,7 +53,7 @@ class SourceRow(Base):
     schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     paused_at: Mapped[str | None] = mapped_column(String(40))
     # The latest replication job the bridge knows of (started here, or seen by the poller).
-    sync_state: Mapped[str] = mapped_column(String(20), default="never")
+    sync_state: Mapped[str] = mapped_column(String(20), default="never", server_default="never")
     sync_job_name: Mapped[str | None] = mapped_column(String(200))
     sync_trigger: Mapped[str | None] = mapped_column(String(20))
     sync_started_at: Mapped[float | None] = mapped_column(Float)
