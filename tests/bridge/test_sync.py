@@ -3,6 +3,11 @@ poller reads from Stitch's extractions and loads, end to end against the emulato
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import httpx
+import pytest
+
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 from tests.bridge.sync_helpers import (
     POLL,
@@ -223,3 +228,50 @@ def test_a_schedule_stitch_refuses_is_bad_properties_with_its_message(stack: Sta
     error = answer.json()["error"]
     assert error["code"] == "bad_properties" and "cron" in error["message"]
     assert error["details"]["properties"]["cron_expression"] == error["message"]
+
+
+@pytest.mark.skip(reason=NEEDS_EMULATOR_JOBS)
+@pytest.mark.parametrize("phase", ["discovery", "tap", "target", "load"])
+def test_a_failure_in_each_phase_is_reported_with_its_phase_and_message(
+    stack: Stack, phase: str
+) -> None:
+    widget, source_id = connect(stack)
+    message = f"{phase} broke: the scripted reason"
+    script_job(stack, source_id, outcome="failed", phase=phase, message=message)
+    widget.post(f"/v1/sources/{source_id}/sync").raise_for_status()
+    advance_and_poll(stack, POLL + 1)
+    sync = sync_of(stack, source_id)
+    assert sync["state"] == "failed" and sync["trigger"] == "manual"
+    assert sync["error"] == {"phase": phase, "message": message}
+    failed = event_bodies(stack, "source.sync_failed")
+    assert [e["data"]["error"] for e in failed] == [{"phase": phase, "message": message}]
+
+
+def advance_to_next_sync(stack: Stack, end_user: str) -> None:
+    """Move both clocks to the source's next scheduled run, as the bridge shows it."""
+    listed = stack.backend().get(f"/v1/end-users/{end_user}/sources").json()["data"]
+    fire = datetime.fromisoformat(listed[0]["schedule"]["next_sync_at"].replace("Z", "+00:00"))
+    now = httpx.get(f"{stack.emulator_url}/_emulator/clock").json()["now"]
+    stack.advance((fire - datetime.fromisoformat(now.replace("Z", "+00:00"))).total_seconds())
+
+
+@pytest.mark.skip(reason=NEEDS_EMULATOR_JOBS)
+def test_scheduled_jobs_are_recognised_and_reported_once(stack: Stack) -> None:
+    _, source_id = connect(stack)
+    advance_to_next_sync(stack, "syncer")  # the schedule starts a job
+    advance_and_poll(stack, POLL)  # it ran its 30 s; the poller reads it
+    sync = sync_of(stack, source_id)
+    assert sync["state"] == "succeeded" and sync["trigger"] == "schedule"
+    started = event_bodies(stack, "source.sync_started")
+    assert [(e["data"]["job_name"], e["data"]["trigger"]) for e in started] == [
+        (sync["job_name"], "schedule")
+    ]
+    assert len(event_bodies(stack, "source.sync_succeeded")) == 1
+
+    script_job(stack, source_id, outcome="failed", phase="tap", message="token revoked")
+    advance_to_next_sync(stack, "syncer")
+    advance_and_poll(stack, POLL + 1)
+    sync = sync_of(stack, source_id)
+    assert sync["state"] == "failed" and sync["trigger"] == "schedule"
+    assert sync["error"] == {"phase": "tap", "message": "token revoked"}
+    assert sync["last_succeeded_at"] is not None  # the earlier run still counts

@@ -17,7 +17,6 @@ from tests.bridge.sync_helpers import POLL, advance_and_poll, connect, event_bod
 pytestmark = pytest.mark.timeout(300)
 
 
-
 @pytest.fixture
 def bridge_overrides() -> dict[str, Any]:
     return {"session_ttl": 86_400}  # the widget's session outlives the simulated hour
@@ -60,9 +59,10 @@ def test_an_hour_of_syncs_stays_within_the_jobs_budget(stack: Stack) -> None:
     # ...and the budget was used, not avoided: a poll every minute, loads for the successes.
     kinds = [kind for _, kind in requests]
     assert kinds.count("extractions") >= 55 and kinds.count("loads") >= 40
-    # Every job that could finish was reported, once.
+    # Every job that could finish was reported, once (a scheduled run may have taken a
+    # minute's place: then the manual sync was refused as already running).
     succeeded = event_bodies(stack, "source.sync_succeeded")
-    assert syncs >= 55
+    assert syncs >= 50
     assert len(succeeded) == len({e["data"]["job_name"] for e in succeeded}) >= syncs - 2
     for n, (_, source_id) in enumerate(widgets):
         assert sync_of(stack, source_id, f"busy-{n}")["state"] in ("succeeded", "running")
