@@ -48,6 +48,7 @@ class SyncPoller:
         settings = services.settings
         self.period = poll_period(settings.sync_poll, settings.jobs_budget)
         self.lease_ttl = self.period + 60.0  # a replica that went away is replaced after this
+        self._resting: dict[str, float] = {}  # tenant → when to try an unreachable account again
 
     async def run(self) -> None:
         while True:
@@ -76,10 +77,14 @@ class SyncPoller:
         by_tenant: dict[str, list[SourceRow]] = {}
         for row in rows:
             by_tenant.setdefault(row.tenant, []).append(row)
+        now = self.services.clock.time()
         for tenant, owned in by_tenant.items():
+            if self._resting.get(tenant, 0.0) > now:
+                continue
             try:
                 await self.poll_account(tenant, owned)
             except (StitchError, BridgeError) as error:  # one account's trouble is not everyone's
+                self._resting[tenant] = now + self.period  # not again every tick
                 log.warning("could not poll sync state", extra={"error": repr(error)})
 
     async def poll_account(self, tenant: str, rows: list[SourceRow]) -> None:
@@ -103,12 +108,11 @@ class SyncPoller:
             client_id = (await account.get_source(rows[0].id)).stitch_client_id
             if client_id is None:
                 return
-        extractions = await self._read(account, key, client_id, "extractions")
-        if extractions is None:
-            return  # no budget left this window: the state shown just ages a little
         try:
-            await self._take_in(account, key, client_id, rows, extractions)
-        finally:  # read is read: the budget was spent, the round is over even if recording failed
+            extractions = await self._read(account, key, client_id, "extractions")
+            if extractions is not None:  # None: no budget left; the state shown ages a little
+                await self._take_in(account, key, client_id, rows, extractions)
+        finally:  # failed or not, the round is over: the next one waits its period
             async with services.db.begin() as session:
                 await mark_polled(session, key, self.holder, now=now, stitch_client_id=client_id)
 

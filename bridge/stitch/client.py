@@ -8,6 +8,7 @@ and OAuth codes go into headers and bodies only: never into a log line, an excep
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import hashlib
 import importlib.metadata
@@ -207,8 +208,10 @@ class StitchClient:
         form_body: dict[str, str] | None = None,
         secrets: Iterable[str] = (),
         allow_empty: bool = False,
+        once: bool = False,
     ) -> Any:
         """One logical call: budget, attempts, backoff; the decoded JSON answer or a StitchError.
+        `once`: a single attempt, for endpoints whose every request is counted (§8.1 `jobs`).
 
         Public for the rare endpoint this module does not wrap; prefer the named methods.
         """
@@ -257,8 +260,9 @@ class StitchClient:
             self._log(method, path, status, number, started, failed.retry)
             raise failed
 
+        policy = dataclasses.replace(self.retry, attempts=1) if once else self.retry
         return await run_with_retries(
-            self.retry, attempt, clock=self._clock, sleep=self._sleep, random=self._random
+            policy, attempt, clock=self._clock, sleep=self._sleep, random=self._random
         )
 
     async def _acquire(self, key: str, remaining: float) -> None:
@@ -412,7 +416,8 @@ class StitchAccount:
         the caller counts them."""
         if kind not in ("extractions", "loads"):
             raise ValueError("kind is extractions or loads")
-        body = await self._call("GET", f"/v4/{_id(stitch_client_id)}/{kind}?page={_id(page)}")
+        path = f"/v4/{_id(stitch_client_id)}/{kind}?page={_id(page)}"
+        body = await self._call("GET", path, once=True)
         data = body.get("data") if isinstance(body, dict) else None
         if not isinstance(data, list):
             raise StitchUnavailable(f"unexpected {kind} page from Stitch: no data")
