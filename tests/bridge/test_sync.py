@@ -34,6 +34,14 @@ def test_sync_now_runs_a_job_that_the_poller_sees_succeed(stack: Stack) -> None:
     job_name = sync["job_name"]
     assert job_name.startswith(f"{stack.emulator_sources()[0]['stitch_client_id']}.{source_id}.")
 
+    httpx.delete(f"{stack.emulator_url}/_emulator/requests").raise_for_status()
+    for _ in range(3):  # a widget polling its source reads the record, not Stitch's jobs
+        assert widget.get(f"/v1/sources/{source_id}").json()["source"]["sync"]["state"] == "running"
+    paths = [
+        r["path"] for r in httpx.get(f"{stack.emulator_url}/_emulator/requests").json()["requests"]
+    ]
+    assert paths and not [p for p in paths if p.endswith(("/extractions", "/loads"))]
+
     advance_and_poll(stack, POLL + 1)  # the job ran its 30 s; the next poll is due
     sync = sync_of(stack, source_id)
     assert sync["state"] == "succeeded" and sync["job_name"] == job_name
