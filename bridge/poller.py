@@ -17,15 +17,20 @@ import asyncio
 import logging
 from typing import Any
 
-from sqlalchemy import select
-
 from bridge.clock import new_id
 from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchError
-from bridge.store.sync_queries import JOBS_WINDOW, mark_polled, take_jobs_slot, take_lease
-from bridge.store.sync_tables import SyncLease
+from bridge.store.sync_queries import (
+    JOBS_WINDOW,
+    connected_sources,
+    mark_polled,
+    peek_lease,
+    take_jobs_slot,
+    take_lease,
+    tenants_with_connected_sources,
+)
 from bridge.store.tables import SourceRow
 from bridge.sync import record_finished
 from bridge.sync_state import FinishedJob, finished_job, is_newer, load_error
@@ -63,37 +68,25 @@ class SyncPoller:
     async def poll_once(self) -> None:
         """Poll every account whose round is due and whose lease this replica holds."""
         async with self.services.db() as session:
-            rows = (
-                (
-                    await session.execute(
-                        select(SourceRow).where(
-                            SourceRow.deleted_at.is_(None), SourceRow.connected_at.is_not(None)
-                        )
-                    )
-                )
-                .scalars()
-                .all()
-            )
-        by_tenant: dict[str, list[SourceRow]] = {}
-        for row in rows:
-            by_tenant.setdefault(row.tenant, []).append(row)
+            tenants = await tenants_with_connected_sources(session)
         now = self.services.clock.time()
-        for tenant, owned in by_tenant.items():
+        for tenant in tenants:
             if self._resting.get(tenant, 0.0) > now:
                 continue
             try:
-                await self.poll_account(tenant, owned)
+                await self.poll_account(tenant)
             except (StitchError, BridgeError) as error:  # one account's trouble is not everyone's
                 self._resting[tenant] = now + self.period  # not again every tick
                 log.warning("could not poll sync state", extra={"error": repr(error)})
 
-    async def poll_account(self, tenant: str, rows: list[SourceRow]) -> None:
+    async def poll_account(self, tenant: str) -> None:
+        """One round for the tenant's Stitch account, if it is due and this replica's to do."""
         services = self.services
         account = await services.account_for(tenant or None)
         key = account.budget_key
         now = services.clock.time()
         async with services.db() as session:
-            seen = await session.get(SyncLease, key)
+            seen = await peek_lease(session, key)
         if seen is not None and (
             (seen.holder != self.holder and seen.expires_at >= now)
             or (now < seen.polled_at + self.period and seen.expires_at - now > self.lease_ttl / 2)
@@ -104,6 +97,9 @@ class SyncPoller:
             if lease is None or now < lease.polled_at + self.period:
                 return
             client_id = lease.stitch_client_id
+            rows = await connected_sources(session, tenant)
+        if not rows:
+            return
         if client_id is None:
             client_id = (await account.get_source(rows[0].id)).stitch_client_id
             if client_id is None:

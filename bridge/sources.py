@@ -62,6 +62,18 @@ def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
     return row
 
 
+def check_owned(row: SourceRow | None, tenant: str | None, end_user_id: str) -> SourceRow:
+    """The end user's live source, or 404: the SaaS backend's view (any of its end users)."""
+    if (
+        row is None
+        or row.deleted_at is not None
+        or row.tenant != tenant_key(tenant)
+        or row.end_user_id != end_user_id
+    ):
+        raise _not_found()
+    return row
+
+
 async def owned_row(services: Services, cs: ConnectSession, source_id: int) -> SourceRow:
     async with services.db() as session:
         return check_visible(cs, await q.get_source(session, source_id))
@@ -248,14 +260,7 @@ async def delete_end_user_source(
     services: Services, tenant: str | None, end_user_id: str, source_id: int
 ) -> None:
     async with services.db() as session:
-        row = await q.get_source(session, source_id)
-    if (
-        row is None
-        or row.deleted_at is not None
-        or row.tenant != tenant_key(tenant)
-        or row.end_user_id != end_user_id
-    ):
-        raise _not_found()
+        check_owned(await q.get_source(session, source_id), tenant, end_user_id)
     account = await services.account_for(tenant)
     try:
         await account.delete_source(source_id)

@@ -19,7 +19,7 @@ from bridge.clock import iso
 from bridge.errors import BridgeError
 from bridge.limits import check_end_user_schedule
 from bridge.services import Services
-from bridge.sources import check_visible, observe, record_event, render_source, tenant_key
+from bridge.sources import check_owned, check_visible, observe, record_event, render_source
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import (
     StitchAccessDenied,
@@ -58,14 +58,7 @@ class Actor:
     def check(self, row: SourceRow | None) -> SourceRow:
         if self.session is not None:
             return check_visible(self.session, row)
-        if (
-            row is None
-            or row.deleted_at is not None
-            or row.tenant != tenant_key(self.tenant)
-            or row.end_user_id != self.end_user_id
-        ):
-            raise BridgeError("source_not_found", "no such source for this end user")
-        return row
+        return check_owned(row, self.tenant, self.end_user_id)
 
 
 async def _owned(services: Services, actor: Actor, source_id: int) -> SourceRow:
@@ -210,7 +203,11 @@ async def record_started(
 
 
 async def record_finished(
-    services: Services, session: AsyncSession, row: SourceRow, job: FinishedJob, error: Any
+    services: Services,
+    session: AsyncSession,
+    row: SourceRow,
+    job: FinishedJob,
+    error: dict[str, str] | None,
 ) -> None:
     """The job ended (`error` None: it succeeded); one succeeded/failed event per job."""
     trigger = row.sync_trigger if row.sync_job_name == job.job_name else "schedule"

@@ -84,7 +84,7 @@ async def create_connect_session(request: Request) -> Response:
     )
 
 
-def _tenant_param(request: Request) -> str | None:
+def tenant_param(request: Request) -> str | None:
     tenant = request.query_params.get("tenant") or None
     if services_of(request).settings.partner_mode and tenant is None:
         raise BridgeError(
@@ -98,7 +98,7 @@ def _tenant_param(request: Request) -> str | None:
 async def list_end_user_sources(request: Request) -> Response:
     require_api_key(request)
     end_user_id = request.path_params["end_user_id"]
-    data = await end_user_sources(services_of(request), _tenant_param(request), end_user_id)
+    data = await end_user_sources(services_of(request), tenant_param(request), end_user_id)
     return json_response({"data": data})
 
 
@@ -106,7 +106,7 @@ async def delete_source(request: Request) -> Response:
     require_api_key(request)
     await delete_end_user_source(
         services_of(request),
-        _tenant_param(request),
+        tenant_param(request),
         request.path_params["end_user_id"],
         path_int(request, "source_id"),
     )

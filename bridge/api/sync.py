@@ -19,7 +19,7 @@ from bridge.api.common import (
     require_session,
     services_of,
 )
-from bridge.errors import BridgeError
+from bridge.api.server import tenant_param
 from bridge.services import Services
 from bridge.sync import SCHEDULE_PROPERTIES, Actor, set_paused, set_schedule, start_sync, stop_sync
 
@@ -30,14 +30,7 @@ async def _actor(request: Request) -> Actor:
     if "end_user_id" not in request.path_params:
         return Actor.widget(await require_session(request))
     require_api_key(request)
-    tenant = request.query_params.get("tenant") or None
-    if services_of(request).settings.partner_mode and tenant is None:
-        raise BridgeError(
-            "invalid_request",
-            "`tenant` is required in partner mode",
-            details={"tenant": "required"},
-        )
-    return Actor(tenant, request.path_params["end_user_id"])
+    return Actor(tenant_param(request), request.path_params["end_user_id"])
 
 
 def _route(action: Action, status: int = 200) -> Callable[[Request], Awaitable[Response]]:

@@ -2,13 +2,34 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.sync_tables import JobsRequest, SyncJobEvent, SyncLease
+from bridge.store.tables import SourceRow
 
 JOBS_WINDOW = 600.0  # Stitch counts `jobs` requests per 10 minutes (§8.1)
+
+
+def _connected() -> tuple[Any, ...]:
+    return (SourceRow.deleted_at.is_(None), SourceRow.connected_at.is_not(None))
+
+
+async def tenants_with_connected_sources(session: AsyncSession) -> list[str]:
+    rows = await session.execute(select(SourceRow.tenant).where(*_connected()).distinct())
+    return list(rows.scalars())
+
+
+async def connected_sources(session: AsyncSession, tenant: str) -> list[SourceRow]:
+    rows = await session.execute(select(SourceRow).where(SourceRow.tenant == tenant, *_connected()))
+    return list(rows.scalars())
+
+
+async def peek_lease(session: AsyncSession, account_key: str) -> SyncLease | None:
+    return await session.get(SyncLease, account_key)
 
 
 async def take_lease(
