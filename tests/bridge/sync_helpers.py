@@ -45,7 +45,7 @@ def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> 
 
 def polled_at(stack: Stack) -> float:
     with sqlite3.connect(stack.database) as db:
-        row = db.execute("SELECT max(polled_at) FROM sync_leases").fetchone()
+        row = db.execute("SELECT min(polled_at) FROM sync_leases").fetchone()
     return float(row[0] or 0.0)
 
 
