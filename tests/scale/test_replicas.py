@@ -338,6 +338,10 @@ async def test_each_sync_job_is_one_event_of_each_kind_across_replicas(
     }
     assert set(events) == expected
     assert set(events.values()) == {1}
+    # One poller for the account: a round is one extractions request, not one per replica.
+    log = httpx.get(f"{cluster.emulator_url}/_emulator/requests").json()["requests"]
+    extractions = [r for r in log if r["path"].endswith("/extractions")]
+    assert len(jobs) <= len(extractions) <= len(jobs) + 1  # + the round when it connected
 
 
 async def test_a_job_event_is_claimed_once_among_concurrent_transactions(pg_url: str) -> None:
