@@ -177,16 +177,14 @@ async def _observe_schedule(
     """Pause and schedule as Stitch has them; a change is an event, whoever made it (the bridge's
     routes, or someone in Stitch's own app). The first sighting of a schedule is no change."""
     schedule = render_schedule(upstream)
-    paused = upstream.paused_at != row.paused_at and (upstream.paused_at is None) != (
-        row.paused_at is None
-    )
     was_paused = row.paused_at is not None
+    paused = was_paused != (upstream.paused_at is not None)
     rescheduled = row.schedule is not None and schedule is not None
     rescheduled = rescheduled and not same_schedule(row.schedule, schedule)
-    if schedule != row.schedule or upstream.paused_at != row.paused_at:
-        row.schedule = schedule
-        row.paused_at = upstream.paused_at
-        row.updated_at = services.clock.time()
+    if paused or rescheduled:
+        row.updated_at = services.clock.time()  # not for the next run time moving on by itself
+    row.schedule = schedule
+    row.paused_at = upstream.paused_at
     if paused:
         kind = "source.unpaused" if was_paused else "source.paused"
         await record_event(services, session, kind, row)
