@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import events, links, oauth, oauth_begin, ops, server, tenants, widget
+from bridge.api import events, links, oauth, oauth_begin, ops, server, sync, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
@@ -72,6 +72,8 @@ def create_app(
         routes=[
             *server.routes,
             *widget.routes,
+            *sync.widget_routes,
+            *sync.server_routes,
             *events.routes,
             *links.routes,
             *tenants.routes,

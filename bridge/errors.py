@@ -35,6 +35,9 @@ ERROR_STATUS: dict[str, int] = {
     "method_not_allowed": 405,
     "receipt_invalid": 400,
     "source_limit_reached": 409,
+    "action_not_allowed": 403,
+    "source_not_ready": 409,
+    "sync_already_running": 409,
     "internal": 500,
 }
 

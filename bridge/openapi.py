@@ -52,6 +52,9 @@ SCHEMAS: dict[str, Any] = {
             "status",
             "created_at",
             "updated_at",
+            "schedule",
+            "paused_at",
+            "sync",
         ],
         {
             "id": _INT,
@@ -65,6 +68,9 @@ SCHEMAS: dict[str, Any] = {
             "status": {"type": "string", "enum": list(STATUSES)},
             "created_at": _TIME,
             "updated_at": _TIME,
+            "schedule": _ref("Schedule"),
+            "paused_at": {"type": ["string", "null"], "format": "date-time"},
+            "sync": _ref("SyncState"),
         },
     ),
     "Step": _obj(
@@ -229,6 +235,11 @@ def build_openapi(public_url: str) -> dict[str, Any]:
                             "source_types": {"type": "array", "items": _STR},
                             "source_id": {"type": "integer", "minimum": 1},
                             "ttl": {"type": "integer", "minimum": 1, "maximum": 86400},
+                            "actions": {
+                                "type": "array",
+                                "items": {"type": "string", "enum": ["sync", "schedule", "pause"]},
+                                "default": ["sync"],
+                            },
                         },
                         extra=False,
                     )
@@ -727,6 +738,10 @@ def build_openapi(public_url: str) -> dict[str, Any]:
             }
         },
     }
+    from bridge.openapi_sync import SCHEDULE, SYNC, sync_paths  # it builds on the helpers above
+
+    paths.update(sync_paths())
+    schemas = {**SCHEMAS, "Schedule": SCHEDULE, "SyncState": SYNC}
     return {
         "openapi": "3.1.0",
         "info": {
@@ -737,7 +752,7 @@ def build_openapi(public_url: str) -> dict[str, Any]:
         "servers": [{"url": public_url}],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas,
             "securitySchemes": {
                 "apiKey": {
                     "type": "http",

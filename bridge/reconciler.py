@@ -3,7 +3,8 @@
 - a creation whose creator went away (crash, lost answer) is adopted or marked failed;
 - unfinished sources get their status refreshed, so lists and webhooks catch up even when the
   widget never came back;
-- a connected source whose latest connection check failed is marked `needs_reauth`
+- a connected source whose latest connection check or extraction (as the sync poller recorded
+  it) failed is marked `needs_reauth`
   (event `source.needs_reauth`), and cleared with `source.reauth_completed` once a check passes.
 """
 
@@ -16,14 +17,14 @@ from typing import Any
 
 from sqlalchemy import select
 
+from bridge.clock import iso
 from bridge.creation import reconcile_intent
 from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.sources import differs, observe, record_event
 from bridge.steps import source_status
-from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchError, StitchNotFound
-from bridge.stitch.models import ConnectionCheck, Source
+from bridge.stitch.models import ConnectionCheck
 from bridge.store import queries as q
 from bridge.store.tables import SourceRow
 
@@ -61,6 +62,21 @@ def connection_verdict(
     return not passed
 
 
+def stored_extraction(row: SourceRow) -> dict[str, Any] | None:
+    """The source's last finished job as the sync poller recorded it (`bridge.poller` is the one
+    reader of Stitch's rate-limited extractions), in the extraction's own terms."""
+    if row.sync_state not in ("succeeded", "failed") or row.sync_completed_at is None:
+        return None
+    error = row.sync_error or {}
+    if row.sync_state == "failed" and error.get("phase") != "tap":
+        return None  # discovery, target or load trouble says nothing about the credentials
+    return {
+        "tap_exit_status": 0 if row.sync_state == "succeeded" else 1,
+        "tap_description": error.get("message"),
+        "completion_time": iso(row.sync_completed_at),
+    }
+
+
 class Reconciler:
     def __init__(self, services: Services, *, interval: float = 60.0) -> None:
         self.services = services
@@ -75,23 +91,6 @@ class Reconciler:
             except Exception:
                 log.exception("reconciliation round failed")
             await asyncio.sleep(self.interval)
-
-    async def _extractions(
-        self, account: StitchAccount, rows: list[SourceRow], upstream: dict[int, Source]
-    ) -> dict[int, dict[str, Any]]:
-        """The last extraction per connected source (one rate-limited call per account)."""
-        connected = [r for r in rows if r.connected_at is not None and r.id in upstream]
-        client_ids = {upstream[r.id].stitch_client_id for r in connected} - {None}
-        found: dict[int, dict[str, Any]] = {}
-        for client_id in client_ids:
-            assert client_id is not None
-            try:
-                for extraction in await account.list_extractions(client_id):
-                    if isinstance(extraction.get("source_id"), int):
-                        found[extraction["source_id"]] = extraction
-            except StitchError as error:  # rate-limited or down: the checks still speak
-                log.info("extractions not read this round", extra={"error": type(error).__name__})
-        return found
 
     async def reconcile_once(self) -> None:
         services = self.services
@@ -124,7 +123,6 @@ class Reconciler:
         services = self.services
         account = await services.account_for(tenant or None)
         upstream = {s.id: s for s in await account.list_sources()}
-        extractions = await self._extractions(account, rows, upstream)
         for row in rows:
             source = upstream.get(row.id)
             if source is None:
@@ -135,7 +133,7 @@ class Reconciler:
                     check = await account.last_connection_check(row.id)
                 except StitchNotFound:
                     check = None
-                reauth = connection_verdict(check, extractions.get(row.id), row.connected_at)
+                reauth = connection_verdict(check, stored_extraction(row), row.connected_at)
             if not differs(row, source) and reauth in (None, row.needs_reauth):
                 continue  # nothing new: no write transaction per source every minute
             async with services.db.begin() as session:

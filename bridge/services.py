@@ -125,10 +125,12 @@ async def open_services(
     )
     workers = []
     if run_workers:
-        from bridge.reconciler import Reconciler  # it needs Services, defined above
+        from bridge.poller import SyncPoller  # these need Services, defined above
+        from bridge.reconciler import Reconciler
 
         workers.append(asyncio.create_task(outbox.run(), name="outbox"))
         workers.append(asyncio.create_task(Reconciler(services).run(), name="reconciler"))
+        workers.append(asyncio.create_task(SyncPoller(services).run(), name="sync-poller"))
     try:
         yield services
     finally:

@@ -18,6 +18,7 @@ DEFAULT_STITCH_JS_URL = "https://js.stitchdata.com/v1/stitch-client.umd.min.js"
 # The values Stitch accepts for `frequency_in_minutes` (reference §4.6); end users get a subset.
 STITCH_FREQUENCIES = (1, 30, 60, 360, 720, 1440)
 DEFAULT_END_USER_FREQUENCIES = (30, 60, 360, 720, 1440)
+JOBS_LIMIT = 30  # Stitch's `jobs` resource type: requests per 10 minutes per account (§8.1)
 
 
 class SettingsError(Exception):
@@ -56,6 +57,8 @@ class Settings:
     max_sources_per_end_user: int = 20
     end_user_frequencies: tuple[int, ...] = DEFAULT_END_USER_FREQUENCIES
     end_user_cron: bool = False
+    sync_poll: int = 60  # how old the sync state shown may be, seconds (§4.8)
+    jobs_budget: int = 20  # extractions/loads requests per 10 minutes per Stitch account
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -167,6 +170,13 @@ class Settings:
             problems.append(
                 "BRIDGE_DATABASE_URL: use sqlite+aiosqlite:///path.db or "
                 "postgresql+asyncpg://user:pass@host/db"
+            )
+        if not 1 <= self.sync_poll <= 86_400:
+            problems.append("BRIDGE_SYNC_POLL: must be between 1 and 86400 seconds")
+        if not 1 <= self.jobs_budget <= JOBS_LIMIT:
+            problems.append(
+                f"BRIDGE_JOBS_BUDGET: must be between 1 and {JOBS_LIMIT} (Stitch's `jobs` limit "
+                "per 10 minutes)"
             )
         problems.extend(oauth_app_problems(self.oauth_apps))
         problems.extend(self._end_user_problems())
@@ -297,6 +307,8 @@ class Settings:
                 "BRIDGE_END_USER_FREQUENCIES", DEFAULT_END_USER_FREQUENCIES
             ),
             "end_user_cron": flag("BRIDGE_END_USER_CRON", False),
+            "sync_poll": integer("BRIDGE_SYNC_POLL", 60, "seconds"),
+            "jobs_budget": integer("BRIDGE_JOBS_BUDGET", 20, "requests"),
         }
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),

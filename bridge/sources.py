@@ -16,6 +16,7 @@ from bridge.stitch.errors import StitchNotFound
 from bridge.stitch.models import Source
 from bridge.store import queries as q
 from bridge.store.tables import EventRow, SourceRow
+from bridge.sync_state import render_schedule, render_sync, same_schedule
 from bridge.tokens import ConnectSession
 
 
@@ -37,6 +38,9 @@ def render_source(row: SourceRow) -> dict[str, Any]:
         "status": row.status,
         "created_at": iso(row.created_at),
         "updated_at": iso(row.updated_at),
+        "schedule": dict(row.schedule) if row.schedule else None,
+        "paused_at": row.paused_at,
+        "sync": render_sync(row),
     }
 
 
@@ -53,6 +57,18 @@ def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
         or row.end_user_id != cs.end_user_id
         or (cs.source_id is not None and row.id != cs.source_id)
         or (cs.source_types is not None and row.type not in cs.source_types)
+    ):
+        raise _not_found()
+    return row
+
+
+def check_owned(row: SourceRow | None, tenant: str | None, end_user_id: str) -> SourceRow:
+    """The end user's live source, or 404: the SaaS backend's view (any of its end users)."""
+    if (
+        row is None
+        or row.deleted_at is not None
+        or row.tenant != tenant_key(tenant)
+        or row.end_user_id != end_user_id
     ):
         raise _not_found()
     return row
@@ -110,6 +126,8 @@ def differs(row: SourceRow, upstream: Source, *, failed_check: bool = False) -> 
         or bool(upstream.name and upstream.name != row.name)
         or (card.current_step_type == "fully_configured" and row.connected_at is None)
         or (upstream.deleted_at is not None and row.deleted_at is None)
+        or upstream.paused_at != row.paused_at
+        or render_schedule(upstream) != row.schedule
     )
 
 
@@ -150,6 +168,28 @@ async def observe(
         row.deleted_at = now
         row.status = "deleted"
         await record_event(services, session, "source.deleted", row)
+    await _observe_schedule(services, session, row, upstream)
+
+
+async def _observe_schedule(
+    services: Services, session: AsyncSession, row: SourceRow, upstream: Source
+) -> None:
+    """Pause and schedule as Stitch has them; a change is an event, whoever made it (the bridge's
+    routes, or someone in Stitch's own app). The first sighting of a schedule is no change."""
+    schedule = render_schedule(upstream)
+    was_paused = row.paused_at is not None
+    paused = was_paused != (upstream.paused_at is not None)
+    rescheduled = row.schedule is not None and schedule is not None
+    rescheduled = rescheduled and not same_schedule(row.schedule, schedule)
+    if paused or rescheduled:
+        row.updated_at = services.clock.time()  # not for the next run time moving on by itself
+    row.schedule = schedule
+    row.paused_at = upstream.paused_at
+    if paused:
+        kind = "source.unpaused" if was_paused else "source.paused"
+        await record_event(services, session, kind, row)
+    if rescheduled:
+        await record_event(services, session, "source.schedule_changed", row)
 
 
 async def read_through(
@@ -218,14 +258,7 @@ async def delete_end_user_source(
     services: Services, tenant: str | None, end_user_id: str, source_id: int
 ) -> None:
     async with services.db() as session:
-        row = await q.get_source(session, source_id)
-    if (
-        row is None
-        or row.deleted_at is not None
-        or row.tenant != tenant_key(tenant)
-        or row.end_user_id != end_user_id
-    ):
-        raise _not_found()
+        check_owned(await q.get_source(session, source_id), tenant, end_user_id)
     account = await services.account_for(tenant)
     try:
         await account.delete_source(source_id)

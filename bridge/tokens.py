@@ -25,6 +25,8 @@ OAUTH_STATE_SALT = "stitch-bridge.oauth-state.v1"
 OAUTH_BIND_SALT = "stitch-bridge.oauth-bind.v1"
 
 RECEIPT_TTL = 90 * 86_400
+ACTIONS = ("sync", "schedule", "pause")
+DEFAULT_ACTIONS: tuple[str, ...] = ("sync",)
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,9 @@ class ConnectSession:
     source_types: tuple[str, ...] | None
     source_id: int | None
     expires_at: float
+    # What the end user may do after connecting (§4.8); tokens minted before this field
+    # existed verify with the default.
+    actions: tuple[str, ...] = DEFAULT_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -156,6 +161,7 @@ class Tokens:
                 "uem": session.end_user_email,
                 "typ": list(session.source_types) if session.source_types is not None else None,
                 "src": session.source_id,
+                "act": list(session.actions),
                 "exp": int(session.expires_at),
             }
         )
@@ -177,6 +183,7 @@ class Tokens:
                 source_types=tuple(p["typ"]) if p.get("typ") is not None else None,
                 source_id=p.get("src"),
                 expires_at=float(p["exp"]),
+                actions=tuple(str(a) for a in p["act"]) if "act" in p else DEFAULT_ACTIONS,
             )
         except (KeyError, TypeError):
             raise BridgeError("unauthorized", "not a valid connect-session token") from None

@@ -17,6 +17,12 @@ EVENT_TYPES = (
     "source.needs_reauth",
     "source.reauth_completed",
     "source.deleted",
+    "source.sync_started",
+    "source.sync_succeeded",
+    "source.sync_failed",
+    "source.paused",
+    "source.unpaused",
+    "source.schedule_changed",
 )
 
 

@@ -22,7 +22,7 @@ from bridge.flow import verify_receipt
 from bridge.sources import delete_end_user_source, end_user_sources
 from bridge.store.queries import get_source
 from bridge.tenants import require_connected_tenant
-from bridge.tokens import ConnectSession
+from bridge.tokens import ACTIONS, DEFAULT_ACTIONS, ConnectSession
 
 
 async def create_connect_session(request: Request) -> Response:
@@ -30,7 +30,7 @@ async def create_connect_session(request: Request) -> Response:
     services = services_of(request)
     fields = Fields(
         await json_object(request),
-        ("end_user", "tenant", "source_types", "source_id", "ttl"),
+        ("end_user", "tenant", "source_types", "source_id", "ttl", "actions"),
     )
     end_user = fields.body.get("end_user")
     user_id = name = email = None
@@ -46,6 +46,9 @@ async def create_connect_session(request: Request) -> Response:
     source_types = fields.string_list("source_types")
     source_id = fields.integer("source_id", minimum=1, maximum=2**63 - 1)
     ttl = fields.integer("ttl", minimum=1, maximum=86_400)
+    actions = fields.string_list("actions", max_items=len(ACTIONS))
+    if actions is not None and not set(actions) <= set(ACTIONS):
+        fields.problems["actions"] = f"each action must be one of {', '.join(ACTIONS)}"
     if services.settings.partner_mode and tenant is None and "tenant" not in fields.problems:
         fields.problems["tenant"] = "required in partner mode"
     fields.check()
@@ -73,6 +76,7 @@ async def create_connect_session(request: Request) -> Response:
         source_types=tuple(source_types) if source_types is not None else None,
         source_id=source_id,
         expires_at=expires_at,
+        actions=tuple(dict.fromkeys(actions)) if actions is not None else DEFAULT_ACTIONS,
     )
     services.metrics.sessions_minted.inc()
     return json_response(
@@ -81,7 +85,7 @@ async def create_connect_session(request: Request) -> Response:
     )
 
 
-def _tenant_param(request: Request) -> str | None:
+def tenant_param(request: Request) -> str | None:
     tenant = request.query_params.get("tenant") or None
     if services_of(request).settings.partner_mode and tenant is None:
         raise BridgeError(
@@ -95,7 +99,7 @@ def _tenant_param(request: Request) -> str | None:
 async def list_end_user_sources(request: Request) -> Response:
     require_api_key(request)
     end_user_id = request.path_params["end_user_id"]
-    data = await end_user_sources(services_of(request), _tenant_param(request), end_user_id)
+    data = await end_user_sources(services_of(request), tenant_param(request), end_user_id)
     return json_response({"data": data})
 
 
@@ -103,7 +107,7 @@ async def delete_source(request: Request) -> Response:
     require_api_key(request)
     await delete_end_user_source(
         services_of(request),
-        _tenant_param(request),
+        tenant_param(request),
         request.path_params["end_user_id"],
         path_int(request, "source_id"),
     )

@@ -41,6 +41,7 @@ async def get_session(request: Request) -> Response:
             "source_types": list(cs.source_types) if cs.source_types is not None else None,
             "source_id": cs.source_id,
             "expires_at": iso(cs.expires_at),
+            "actions": list(cs.actions),
             # The widget must know in the click, before any await, whether it opens a popup.
             "step_driver": services_of(request).settings.driver,
         }

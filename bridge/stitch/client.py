@@ -8,6 +8,7 @@ and OAuth codes go into headers and bodies only: never into a log line, an excep
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import hashlib
 import importlib.metadata
@@ -209,8 +210,10 @@ class StitchClient:
         form_body: dict[str, str] | None = None,
         secrets: Iterable[str] = (),
         allow_empty: bool = False,
+        once: bool = False,
     ) -> Any:
         """One logical call: budget, attempts, backoff; the decoded JSON answer or a StitchError.
+        `once`: a single attempt, for endpoints whose every request is counted (§8.1 `jobs`).
 
         Public for the rare endpoint this module does not wrap; prefer the named methods.
         """
@@ -259,8 +262,9 @@ class StitchClient:
             self._log(method, path, status, number, started, failed.retry)
             raise failed
 
+        policy = dataclasses.replace(self.retry, attempts=1) if once else self.retry
         return await run_with_retries(
-            self.retry, attempt, clock=self._clock, sleep=self._sleep, random=self._random
+            policy, attempt, clock=self._clock, sleep=self._sleep, random=self._random
         )
 
     async def _acquire(self, key: str, remaining: float) -> None:
@@ -401,23 +405,27 @@ class StitchAccount(DestinationCalls):
             raise StitchUnavailable("unexpected replication job from Stitch: no job_name")
         return str(body["job_name"])
 
-    async def list_extractions(
-        self, stitch_client_id: int, *, max_pages: int = 10
-    ) -> list[dict[str, Any]]:
-        """GET /v4/{client}/extractions (§5.6): the last extraction per source, every page.
+    async def stop_sync(self, source_id: int) -> None:
+        """DELETE …/sync (§5.5): stops the running job; nothing running is no error."""
+        await self._call("DELETE", f"/v4/sources/{_id(source_id)}/sync", allow_empty=True)
 
-        Rate-limited as `jobs` (30 per 10 minutes per account): call it sparingly."""
-        found: list[dict[str, Any]] = []
-        for page in range(1, max_pages + 1):
-            body = await self._call("GET", f"/v4/{_id(stitch_client_id)}/extractions?page={page}")
-            data = body.get("data") if isinstance(body, dict) else None
-            if not isinstance(data, list):
-                raise StitchUnavailable("unexpected extractions page from Stitch: no data")
-            found.extend(item for item in data if isinstance(item, dict))
-            links = body.get("links")
-            if not isinstance(links, dict) or not links.get("next"):
-                break
-        return found
+    async def jobs_page(
+        self, stitch_client_id: int, kind: str, page: int
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One page of GET /v4/{client}/extractions or /loads (§5.6) → (items, more pages?).
+
+        Each page is one request of the `jobs` resource type (30 per 10 minutes per account):
+        the caller counts them."""
+        if kind not in ("extractions", "loads"):
+            raise ValueError("kind is extractions or loads")
+        path = f"/v4/{_id(stitch_client_id)}/{kind}?page={_id(page)}"
+        body = await self._call("GET", path, once=True)
+        data = body.get("data") if isinstance(body, dict) else None
+        if not isinstance(data, list):
+            raise StitchUnavailable(f"unexpected {kind} page from Stitch: no data")
+        links = body.get("links")
+        more = isinstance(links, dict) and bool(links.get("next"))
+        return [item for item in data if isinstance(item, dict)], more
 
     async def create_ephemeral_token(self) -> str:
         """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""

@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store.budget import UpstreamBudgetRow
 from bridge.store.link_tables import ConnectLink, ResumePoint
+from bridge.store.sync_tables import JobsRequest, SyncJobEvent, SyncLease
 from bridge.store.tables import (
     Base,
     ConnectSessionRow,
@@ -71,6 +72,28 @@ def _v7(connection: Connection) -> None:
         connection.execute(text("ALTER TABLE oauth_attempts ADD COLUMN browser_hash VARCHAR(64)"))
 
 
+_SOURCE_SYNC_COLUMNS = {
+    "schedule": "JSON",
+    "paused_at": "VARCHAR(40)",
+    "sync_state": "VARCHAR(20) NOT NULL DEFAULT 'never'",
+    "sync_job_name": "VARCHAR(200)",
+    "sync_trigger": "VARCHAR(20)",
+    "sync_started_at": "FLOAT",
+    "sync_completed_at": "FLOAT",
+    "sync_last_succeeded_at": "FLOAT",
+    "sync_error": "JSON",
+}
+
+
+def _v8(connection: Connection) -> None:
+    columns = {c["name"] for c in inspect(connection).get_columns("sources")}
+    for name, kind in _SOURCE_SYNC_COLUMNS.items():
+        if name not in columns:
+            connection.execute(text(f"ALTER TABLE sources ADD COLUMN {name} {kind}"))
+    tables = [Base.metadata.tables[t.__tablename__] for t in (SyncLease, JobsRequest, SyncJobEvent)]
+    Base.metadata.create_all(connection, tables=tables)
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (1, "sessions, sources, creation intents, used tokens, events", _v1),
     (2, "upstream budget shared by replicas", _v2),
@@ -79,6 +102,11 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
     (5, "OAuth attempts remember a redirect-mode return URL", _v5),
     (6, "hosted links: last activity of the claiming browser (idle claims lapse)", _v6),
     (7, "OAuth attempts are bound to the browser that started them", _v7),
+    (
+        8,
+        "sources' schedule, pause and sync state; the sync poller's leases, budget, job events",
+        _v8,
+    ),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -49,6 +49,17 @@ class SourceRow(Base):
     updated_at: Mapped[float] = mapped_column(Float)
     connected_at: Mapped[float | None] = mapped_column(Float)
     deleted_at: Mapped[float | None] = mapped_column(Float)
+    # As Stitch last showed them (§4.8): the rendered schedule and the pause time.
+    schedule: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    paused_at: Mapped[str | None] = mapped_column(String(40))
+    # The latest replication job the bridge knows of (started here, or seen by the poller).
+    sync_state: Mapped[str] = mapped_column(String(20), default="never", server_default="never")
+    sync_job_name: Mapped[str | None] = mapped_column(String(200))
+    sync_trigger: Mapped[str | None] = mapped_column(String(20))
+    sync_started_at: Mapped[float | None] = mapped_column(Float)
+    sync_completed_at: Mapped[float | None] = mapped_column(Float)
+    sync_last_succeeded_at: Mapped[float | None] = mapped_column(Float)
+    sync_error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     __table_args__ = (Index("ix_sources_owner", "tenant", "end_user_id"),)
 

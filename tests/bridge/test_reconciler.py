@@ -10,6 +10,7 @@ import httpx
 from bridge.reconciler import Reconciler
 from bridge.services import open_services
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
+from tests.bridge.sync_helpers import POLL, advance_and_poll
 
 
 def _connect(stack: Stack) -> int:
@@ -86,7 +87,7 @@ def test_a_failed_extraction_marks_a_connected_source_until_one_passes(stack: St
     emulator.post(
         f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
     ).raise_for_status()
-    stack.advance(31)  # the job runs its course and fails in the tap
+    advance_and_poll(stack, POLL + 1)  # the job fails in the tap; the sync poller reads it
     _reconcile(stack)
     assert (
         stack.backend().get("/v1/end-users/watched/sources").json()["data"][0]["status"]
@@ -97,7 +98,7 @@ def test_a_failed_extraction_marks_a_connected_source_until_one_passes(stack: St
     emulator.post(
         f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
     ).raise_for_status()
-    stack.advance(31)  # the next one passes
+    advance_and_poll(stack, POLL + 1)  # the next one passes
     _reconcile(stack)
     assert [e["type"] for e in stack.events()].count("source.reauth_completed") == 1
 

@@ -63,12 +63,34 @@ def test_both_modes_at_once_are_refused() -> None:
         ("BRIDGE_WEBHOOK_URL", "ftp://hooks"),
         ("STITCH_API_URL", "api.stitchdata.com"),
         ("BRIDGE_STEP_TTL", "0"),
+        ("BRIDGE_SYNC_POLL", "0"),
+        ("BRIDGE_JOBS_BUDGET", "31"),
+        ("BRIDGE_END_USER_FREQUENCIES", "45"),
+        ("BRIDGE_END_USER_CRON", "maybe"),
     ],
 )
 def test_a_malformed_setting_names_itself(name: str, value: str) -> None:
     with pytest.raises(SettingsError) as raised:
         _read({**GOOD, name: value})
     assert any(name.split("_", 1)[1][:6].lower() in p.lower() for p in raised.value.problems)
+
+
+def test_the_after_connect_settings_default_as_documented_and_are_read() -> None:
+    defaults = _read(GOOD)
+    assert (defaults.sync_poll, defaults.jobs_budget) == (60, 20)
+    assert defaults.end_user_frequencies == (30, 60, 360, 720, 1440)
+    assert defaults.end_user_cron is False
+    chosen = _read(
+        {
+            **GOOD,
+            "BRIDGE_SYNC_POLL": "300",
+            "BRIDGE_JOBS_BUDGET": "10",
+            "BRIDGE_END_USER_FREQUENCIES": "60, 1440",
+            "BRIDGE_END_USER_CRON": "true",
+        }
+    )
+    assert (chosen.sync_poll, chosen.jobs_budget) == (300, 10)
+    assert chosen.end_user_frequencies == (60, 1440) and chosen.end_user_cron is True
 
 
 def test_a_dotenv_file_is_read_and_the_environment_wins(tmp_path: Path) -> None:

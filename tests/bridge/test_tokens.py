@@ -9,7 +9,7 @@ from itsdangerous import URLSafeSerializer
 
 from bridge.clock import ManualClock
 from bridge.errors import BridgeError
-from bridge.tokens import ConnectSession, Tokens
+from bridge.tokens import SESSION_SALT, ConnectSession, Purpose, Tokens
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=!~"
 OLD_KEY = "old-key-" + "o" * 32
@@ -161,3 +161,22 @@ def test_junk_is_a_clear_refusal_not_a_crash(tokens: Tokens, junk: object) -> No
     with pytest.raises(BridgeError) as raised:
         tokens.read_step(junk)
     assert raised.value.code == "token_invalid"
+
+
+def test_a_session_carries_its_actions_and_older_tokens_default_to_sync(
+    tokens: Tokens, clock: ManualClock
+) -> None:
+    minted = tokens.mint_session(_session(clock, actions=("sync", "pause")))
+    assert tokens.read_session(minted).actions == ("sync", "pause")
+    # A token minted before sessions carried actions (no "act" in its payload) still verifies.
+    old = Purpose((NEW_KEY,), SESSION_SALT).dumps(
+        {
+            "sid": "cs_old",
+            "ten": None,
+            "uid": "u",
+            "typ": None,
+            "src": None,
+            "exp": int(clock.time() + 60),
+        }
+    )
+    assert tokens.read_session(old).actions == ("sync",)

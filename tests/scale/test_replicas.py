@@ -16,6 +16,7 @@ from typing import Any
 import httpx
 import pytest
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import async_sessionmaker
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -23,7 +24,9 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from bridge import create_app
-from bridge.store.schema import create_engine
+from bridge.clock import ManualClock
+from bridge.store.schema import create_engine, migrate
+from bridge.store.sync_queries import claim_job_event
 from bridge.store.tables import EventRow
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
@@ -286,5 +289,117 @@ async def _event_ids(url: str, *, delivered: bool | None) -> set[str]:
             query = query.where(column.is_not(None) if delivered else column.is_(None))
         async with engine.connect() as connection:
             return set((await connection.execute(query)).scalars())
+    finally:
+        await engine.dispose()
+
+
+@dataclass
+class SyncCluster:
+    replicas: list[str]
+    emulator_url: str
+    database_url: str
+    clock: ManualClock
+
+    def advance(self, seconds: float) -> None:
+        """Both replicas share one clock; the emulator's moves with it."""
+        httpx.post(f"{self.emulator_url}/_emulator/clock", json={"advance": seconds})
+        self.clock.advance(seconds)
+
+
+@pytest.fixture
+def sync_cluster(pg_url: str, tmp_path: Path) -> Iterator[SyncCluster]:
+    clock = ManualClock()
+    with ExitStack() as stack:
+        emulator = stack.enter_context(
+            serve(create_emulator(EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)))
+        )
+        urls = []
+        for _ in range(2):
+            port = free_port()
+            settings = make_settings(
+                emulator.url, port, tmp_path / "unused.db", database_url=pg_url
+            )
+            app = create_app(settings, clock=clock)
+            urls.append(stack.enter_context(serve(app, port=port)).url)
+        yield SyncCluster(urls, emulator.url, pg_url, clock)
+
+
+async def _sync_events(url: str) -> list[tuple[str, str]]:
+    engine = create_engine(url)
+    try:
+        query = select(EventRow.type, EventRow.body).where(EventRow.type.like("source.sync_%"))
+        async with engine.connect() as connection:
+            rows = (await connection.execute(query)).all()
+        return [(type, body["data"]["job_name"]) for type, body in rows]
+    finally:
+        await engine.dispose()
+
+
+async def test_each_sync_job_is_one_event_of_each_kind_across_replicas(
+    sync_cluster: SyncCluster,
+) -> None:
+    cluster = sync_cluster
+    headers = {"Origin": APP_ORIGIN}
+    async with httpx.AsyncClient(timeout=30) as client:
+        minted = await client.post(
+            f"{cluster.replicas[0]}/v1/connect-sessions",
+            json={"end_user": {"id": "synced"}},
+            headers={"Authorization": f"Bearer {API_KEY}"},
+        )
+        headers["Authorization"] = f"Bearer {minted.json()['token']}"
+        created = await client.post(
+            f"{cluster.replicas[0]}/v1/sources",
+            json={"type": "platform.recurly", "properties": RECURLY_PROPERTIES},
+            headers=headers,
+        )
+        source_id = created.json()["source"]["id"]
+        cluster.advance(3)
+        selected = await client.put(
+            f"{cluster.replicas[1]}/v1/sources/{source_id}/streams",
+            json={"streams": [{"tap_stream_id": "accounts", "selected": True}]},
+            headers=headers,
+        )
+        assert selected.json()["source"]["status"] == "connected", selected.text
+        jobs = []
+        for round in range(3):
+            started = await client.post(
+                f"{cluster.replicas[round % 2]}/v1/sources/{source_id}/sync", headers=headers
+            )
+            assert started.status_code == 202, started.text
+            jobs.append(started.json()["source"]["sync"]["job_name"])
+            cluster.advance(61)  # the job ends; both replicas' pollers find a round due
+            deadline = time.monotonic() + 20
+            while ("source.sync_succeeded", jobs[-1]) not in await _sync_events(
+                cluster.database_url
+            ):
+                assert time.monotonic() < deadline, "the job's outcome was not recorded"
+                await asyncio.sleep(0.1)
+    await asyncio.sleep(2)  # both pollers get more ticks: nothing may be added twice
+    events = Counter(await _sync_events(cluster.database_url))
+    expected = {
+        (kind, job) for job in jobs for kind in ("source.sync_started", "source.sync_succeeded")
+    }
+    assert set(events) == expected
+    assert set(events.values()) == {1}
+    # One poller for the account: a round is one extractions request, not one per replica.
+    log = httpx.get(f"{cluster.emulator_url}/_emulator/requests").json()["requests"]
+    extractions = [r for r in log if r["path"].endswith("/extractions")]
+    assert len(jobs) <= len(extractions) <= len(jobs) + 1  # + the round when it connected
+
+
+async def test_a_job_event_is_claimed_once_among_concurrent_transactions(pg_url: str) -> None:
+    engine = create_engine(pg_url)
+    try:
+        await migrate(engine)
+        db = async_sessionmaker(engine, expire_on_commit=False)
+
+        async def claim() -> bool:
+            async with db.begin() as session:
+                won = await claim_job_event(session, "source.sync_succeeded", "1.2.sync.x", 1.0)
+                await asyncio.sleep(0.2)  # hold the transaction open while the others try
+                return won
+
+        results = await asyncio.gather(*(claim() for _ in range(6)))
+        assert sorted(results) == [False] * 5 + [True]
     finally:
         await engine.dispose()
