@@ -25,6 +25,11 @@ MAX_ID = 200
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
+# For answers holding a credential (session or step token, receipt, link URL): no cache, shared
+# or private, may keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
+
+
 def services_of(request: Request) -> Services:
     services = request.state.services
     assert isinstance(services, Services)
