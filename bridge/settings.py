@@ -48,6 +48,9 @@ class Settings:
     oauth_apps: tuple[OAuthApp, ...] = ()  # white-label OAuth per source type (native driver)
     upstream_rate: float | None = None  # calls/s per Stitch credential, shared by replicas
     upstream_burst: int | None = None  # default: one second's worth of `upstream_rate`
+    # Proxy and TLS settings from the environment (HTTPS_PROXY, SSL_CERT_FILE...) for calls to
+    # Stitch only when asked: a stray proxy variable must not silently reroute the bridge's token.
+    upstream_trust_env: bool = False
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -202,6 +205,12 @@ class Settings:
                 problems.append(f"{name}: {raw!r} is not a {kind} of {unit}")
                 return None
 
+        def flag(name: str) -> bool:
+            raw = (text(name) or "false").lower()
+            if raw not in ("true", "false", "1", "0", "yes", "no"):
+                problems.append(f"{name}: {raw!r} is not true or false")
+            return raw in ("true", "1", "yes")
+
         def integer(name: str, default: int) -> int:
             raw = text(name)
             if raw is None:
@@ -231,6 +240,7 @@ class Settings:
             "oauth_apps": oauth_apps,
             "upstream_rate": optional_number("BRIDGE_UPSTREAM_RATE", "calls per second"),
             "upstream_burst": optional_number("BRIDGE_UPSTREAM_BURST", "calls", whole=True),
+            "upstream_trust_env": flag("BRIDGE_UPSTREAM_TRUST_ENV"),
         }
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),
