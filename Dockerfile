@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # stitch-bridge as a container: `docker build -t stitch-bridge .`, then
 # `docker run -p 8700:8700 --env-file bridge.env stitch-bridge`. Configured only by environment
-# variables (README, "Settings"); see docs/deployment.md for replicas, PostgreSQL and sizing.
+# variables (README.md#settings); see README.md#deployment for replicas, PostgreSQL and sizing.
 #
 # Stage 1 builds the project's wheels (the bridge, and the Python client its demo site uses) and
 # installs them with their dependencies into a virtualenv.

@@ -178,7 +178,11 @@ def _check() -> int:
     print(f"settings: ok ({settings.mode} mode, {settings.driver} step driver)")
 
     async def run() -> int:
-        client = StitchClient(settings.stitch_api_url, secrets=settings.secrets)
+        client = StitchClient(
+            settings.stitch_api_url,
+            secrets=settings.secrets,
+            trust_env=settings.upstream_trust_env,
+        )
         try:
             if settings.stitch_access_token:
                 types = await client.account(settings.stitch_access_token).list_source_types()

@@ -4,9 +4,20 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+# HTTP servers accept any token as a method; a label per token would let anyone grow /metrics
+# (and this process's memory) without bound, so every other method shares one label.
+KNOWN_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+OTHER_METHOD = "other"
+
+
+def method_label(method: str) -> str:
+    return method if method in KNOWN_METHODS else OTHER_METHOD
+
 
 class Metrics:
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
+        # `route` is a route template or a fixed word, never a raw path.
+        method = method_label(method)
         # Children are looked up once per (route, method, status): labels() is not free.
         key = (route, method, status)
         children = self._request_children.get(key)

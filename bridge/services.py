@@ -103,6 +103,7 @@ async def open_services(
         secrets=settings.secrets,
         budget=budget,
         observer=metrics.observe_upstream,
+        trust_env=settings.upstream_trust_env,
     )
     outbox = Outbox(
         db,

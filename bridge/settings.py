@@ -59,6 +59,9 @@ class Settings:
     end_user_cron: bool = False
     sync_poll: int = 60  # how old the sync state shown may be, seconds (§4.8)
     jobs_budget: int = 20  # extractions/loads requests per 10 minutes per Stitch account
+    # Proxy and TLS settings from the environment (HTTPS_PROXY, SSL_CERT_FILE...) for calls to
+    # Stitch only when asked: a stray proxy variable must not silently reroute the bridge's token.
+    upstream_trust_env: bool = False
 
     def __post_init__(self) -> None:
         problems = self.problems()
@@ -309,6 +312,7 @@ class Settings:
             "end_user_cron": flag("BRIDGE_END_USER_CRON", False),
             "sync_poll": integer("BRIDGE_SYNC_POLL", 60, "seconds"),
             "jobs_budget": integer("BRIDGE_JOBS_BUDGET", 20, "requests"),
+            "upstream_trust_env": flag("BRIDGE_UPSTREAM_TRUST_ENV", False),
         }
         for name, env in (
             ("stitch_api_url", "STITCH_API_URL"),

@@ -15,7 +15,7 @@ import httpx
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
@@ -172,6 +172,13 @@ def create_app(
             reports.add(report)
         return Response(status_code=204)
 
+    async def favicon(request: Request) -> Response:
+        return FileResponse(
+            PACKAGE / "static" / "favicon.svg",
+            media_type="image/svg+xml",
+            headers={"Cache-Control": "public, max-age=86400"},
+        )
+
     async def list_csp_reports(request: Request) -> Response:
         return JSONResponse({"data": reports.items})
 
@@ -190,6 +197,8 @@ def create_app(
             ),
             Route("/csp-report", receive_csp_report, methods=["POST"]),
             Route("/csp-reports", list_csp_reports, methods=["GET"]),
+            # Browsers ask for /favicon.ico on pages without a <link rel="icon"> (the JSON ones).
+            Route("/favicon.ico", favicon, methods=["GET"]),
             Mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static"),
         ],
         middleware=[Middleware(SecurityHeaders, csp=config.content_security_policy())],

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared"
-STITCH_DOCS_DATA = SHARED / "reference" / "stitch-docs-data"
+# The vendor's documented examples, kept in the repository (tests/data/README.md).
+TEST_DATA = ROOT / "tests" / "data"
+STITCH_DOCS_DATA = TEST_DATA / "stitch-docs-data"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
 CHROMIUM_ARGS = [
     "--no-sandbox",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hmac
 import json
 import math
+import re
 from collections import OrderedDict
 from typing import Any
 
@@ -19,6 +20,14 @@ from bridge.tokens import ConnectSession
 MAX_JSON_DEPTH = 32
 MAX_STRING = 10_000
 MAX_ID = 200
+# JSON's `\ud800` escapes (and UTF-8 bytes of a surrogate) decode to a lone UTF-16 surrogate:
+# a str Python holds but cannot encode, so any later write or answer would fail with a 500.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+# For answers holding a credential (session or step token, receipt, link URL): no cache, shared
+# or private, may keep a copy.
+NO_STORE = {"Cache-Control": "no-store"}
 
 
 def services_of(request: Request) -> Services:
@@ -142,6 +151,27 @@ def _depth(value: Any, limit: int) -> bool:
     return False
 
 
+def _lone_surrogate(value: Any) -> str | None:
+    """The JSON path (`properties.api_key`, `source_types[0]`) of the first key or string that
+    holds a lone surrogate, or None. Iterative like `_depth`; bad keys are shown escaped."""
+    stack: list[tuple[Any, str]] = [(value, "")]
+    while stack:
+        item, path = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return path or "body"
+        elif isinstance(item, dict):
+            for key, child in item.items():
+                shown = key.encode("utf-8", "backslashreplace").decode("utf-8")[:100]
+                child_path = f"{path}.{shown}" if path else shown
+                if _SURROGATE.search(key):
+                    return child_path
+                stack.append((child, child_path))
+        elif isinstance(item, list):
+            stack.extend((child, f"{path}[{index}]") for index, child in enumerate(item))
+    return None
+
+
 async def json_object(request: Request, *, optional: bool = False) -> dict[str, Any]:
     raw = await request.body()
     if not raw.strip():
@@ -158,6 +188,13 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
         ) from None
     if _depth(body, MAX_JSON_DEPTH):
         raise BridgeError("invalid_request", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
+    surrogate_at = _lone_surrogate(body)
+    if surrogate_at is not None:
+        raise BridgeError(
+            "invalid_request",
+            "the body holds text that is not valid Unicode (a lone UTF-16 surrogate)",
+            details={"fields": {surrogate_at: "must be valid Unicode text"}},
+        )
     if not isinstance(body, dict):
         raise BridgeError("invalid_request", "the request body must be a JSON object")
     return body

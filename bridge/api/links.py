@@ -12,6 +12,7 @@ from starlette.routing import Route
 from bridge import links
 from bridge.api.common import (
     MAX_ID,
+    NO_STORE,
     Fields,
     json_object,
     json_response,
@@ -92,7 +93,9 @@ async def create_connect_link(request: Request) -> Response:
         expires_in=expires_in or links.DEFAULT_EXPIRES_IN,
     )
     return json_response(
-        {"id": link.id, "url": link.url, "expires_at": iso(link.expires_at)}, status=201
+        {"id": link.id, "url": link.url, "expires_at": iso(link.expires_at)},
+        status=201,
+        headers=NO_STORE,
     )
 
 
@@ -191,7 +194,7 @@ async def link_session(request: Request) -> Response:
     link = await links.owned_link(
         services, request.path_params["secret"], request.cookies.get(CLAIM_COOKIE)
     )
-    return json_response(links.link_session(services, link), headers={"Cache-Control": "no-store"})
+    return json_response(links.link_session(services, link), headers=NO_STORE)
 
 
 async def link_complete(request: Request) -> Response:
@@ -204,7 +207,7 @@ async def link_complete(request: Request) -> Response:
     receipt = fields.text("receipt", required=True, max_length=4096)
     fields.check()
     redirect = await links.complete_link(services, link, receipt)
-    return json_response({"redirect_url": redirect})
+    return json_response({"redirect_url": redirect}, headers=NO_STORE)
 
 
 routes = [

@@ -147,7 +147,10 @@ async def provider_callback(request: Request) -> Response:
     rendered = " ".join(f'{name}="{html.escape(value)}"' for name, value in attributes.items())
     body = f"<main {rendered}><h1>{html.escape(title)}</h1><p>{html.escape(_explain(result))}</p></main>"
     script = f'<script src="/oauth/{SCRIPT}" defer></script>'
-    return page(title, body, status=200 if result.ok else 400, head=script)
+    # A person saying "no" at the provider is a normal outcome, not a bad request: the page
+    # reports it with 200 (a 400 would log a console error in the popup).
+    ok_status = result.ok or result.error == "access_denied"
+    return page(title, body, status=200 if ok_status else 400, head=script)
 
 
 async def callback_script(request: Request) -> Response:

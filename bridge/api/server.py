@@ -8,6 +8,7 @@ from starlette.routing import Route
 
 from bridge.api.common import (
     MAX_ID,
+    NO_STORE,
     Fields,
     json_object,
     json_response,
@@ -82,6 +83,7 @@ async def create_connect_session(request: Request) -> Response:
     return json_response(
         {"id": cs.id, "token": services.tokens.mint_session(cs), "expires_at": iso(expires_at)},
         status=201,
+        headers=NO_STORE,
     )
 
 
@@ -119,7 +121,7 @@ async def verify(request: Request) -> Response:
     fields = Fields(await json_object(request), ("receipt",))
     receipt = fields.text("receipt", required=True, max_length=4096)
     fields.check()
-    return json_response(await verify_receipt(services_of(request), receipt))
+    return json_response(await verify_receipt(services_of(request), receipt), headers=NO_STORE)
 
 
 async def shared_destination(request: Request) -> Response:

@@ -12,6 +12,7 @@ from starlette.routing import Route
 from bridge import catalogue
 from bridge.api.common import (
     MAX_ID,
+    NO_STORE,
     Fields,
     json_object,
     json_response,
@@ -44,7 +45,8 @@ async def get_session(request: Request) -> Response:
             "actions": list(cs.actions),
             # The widget must know in the click, before any await, whether it opens a popup.
             "step_driver": services_of(request).settings.driver,
-        }
+        },
+        headers=NO_STORE,
     )
 
 
@@ -83,7 +85,7 @@ async def post_source(request: Request) -> Response:
     else:
         row, upstream, _ = await read_through(services, cs, created.row.id)
         answer = source_answer(services, cs, row, upstream)
-    return json_response(answer, status=201 if created.created else 200)
+    return json_response(answer, status=201 if created.created else 200, headers=NO_STORE)
 
 
 async def _source_answer(request: Request, source_id: int) -> dict[str, Any]:
@@ -97,7 +99,8 @@ async def _source_answer(request: Request, source_id: int) -> dict[str, Any]:
 
 
 async def get_source(request: Request) -> Response:
-    return json_response(await _source_answer(request, path_int(request, "source_id")))
+    answer = await _source_answer(request, path_int(request, "source_id"))
+    return json_response(answer, headers=NO_STORE)
 
 
 async def put_source(request: Request) -> Response:
@@ -112,7 +115,7 @@ async def put_source(request: Request) -> Response:
     row, upstream, _ = await update_source(
         services, cs, source_id, display_name=display_name, properties=properties
     )
-    return json_response(source_answer(services, cs, row, upstream))
+    return json_response(source_answer(services, cs, row, upstream), headers=NO_STORE)
 
 
 async def get_streams(request: Request) -> Response:
@@ -154,7 +157,7 @@ async def put_streams(request: Request) -> Response:
     row, upstream, _ = await read_through(services, cs, source_id)
     answer = source_answer(services, cs, row, upstream)
     answer["data"] = await list_streams(services, cs, source_id)
-    return json_response(answer)
+    return json_response(answer, headers=NO_STORE)
 
 
 async def post_step_start(request: Request) -> Response:
@@ -170,7 +173,7 @@ async def post_step_start(request: Request) -> Response:
     fields.check()
     origin = request.headers.get("origin")  # where an OAuth popup reports back to
     answer = await start_step(services, cs, token, origin=origin, return_url=return_url)
-    return json_response(answer, headers={"Cache-Control": "no-store"})  # an OAuth ticket, say
+    return json_response(answer, headers=NO_STORE)
 
 
 async def post_resume(request: Request) -> Response:
@@ -178,7 +181,7 @@ async def post_resume(request: Request) -> Response:
     fields = Fields(await json_object(request), ("resume_id",))
     resume_id = fields.text("resume_id", required=True, max_length=100)
     fields.check()
-    return json_response(await resume_flow(services_of(request), cs, resume_id))
+    return json_response(await resume_flow(services_of(request), cs, resume_id), headers=NO_STORE)
 
 
 async def post_step_complete(request: Request) -> Response:
@@ -189,7 +192,8 @@ async def post_step_complete(request: Request) -> Response:
     if outcome is not None and outcome not in OUTCOMES:
         fields.problems["outcome"] = f"must be one of {', '.join(OUTCOMES)}"
     fields.check()
-    return json_response(await complete_step(services_of(request), cs, token, outcome))
+    answer = await complete_step(services_of(request), cs, token, outcome)
+    return json_response(answer, headers=NO_STORE)
 
 
 routes = [

@@ -101,8 +101,11 @@ class StitchClient:
         wall_clock: Callable[[], float] = time.time,
         secrets: Iterable[str] = (),
         observer: Callable[[str, int | str, int, bool], None] | None = None,
+        trust_env: bool = False,
     ) -> None:
-        """`observer(method, outcome, attempt, will_retry)` hears of every attempt (metrics)."""
+        """`observer(method, outcome, attempt, will_retry)` hears of every attempt (metrics);
+        `trust_env` lets HTTP(S)_PROXY, NO_PROXY and the SSL_* variables apply (off by default,
+        unlike httpx: the calls carry Stitch tokens)."""
         if not base_url.startswith(("http://", "https://")):
             raise ValueError("StitchClient base_url must be an http(s) URL")
         self.base_url = base_url.rstrip("/")
@@ -121,6 +124,7 @@ class StitchClient:
             timeout=self._timeout,
             headers={"User-Agent": user_agent, "Accept": "application/json"},
             follow_redirects=False,
+            trust_env=trust_env,
         )
 
     def __repr__(self) -> str:

@@ -146,18 +146,22 @@ def test_the_callback_page_reports_to_its_opener_and_closes(
 ) -> None:
     query, source_id = _oauth_url(stack, saas)
 
+    console_errors: list[str] = []
+
     def work(context: Any) -> list[dict[str, Any]]:
         page = context.new_page()
         page.goto(f"{saas.url}/?{httpx.QueryParams(query)}")
         with page.expect_popup() as opened:
             page.locator("#open").click()
         popup = opened.value
+        popup.on("console", lambda m: console_errors.append(m.text) if m.type == "error" else 0)
         with popup.expect_event("close"):
             popup.get_by_test_id(decision).click()
         expect(page.locator("#messages li")).to_have_count(1)
         return _messages(page)
 
     [message] = _in_browser(work)
+    assert console_errors == []  # a "no" at the provider is an outcome, not a failed load
     assert message == {
         "origin": stack.bridge_url,
         "fromPopup": True,

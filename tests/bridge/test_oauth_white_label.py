@@ -150,7 +150,8 @@ def test_a_denied_consent_is_reported_and_can_be_retried(
     callback = consent_at_provider(_start(partner, widget, step), "deny")
     assert query_of(callback)["error"] == "access_denied"
     page, result = _land(partner, callback)
-    assert page.status_code == 400
+    assert page.status_code == 200  # a person's "no" is an outcome, not an error page
+    assert 'data-testid="oauth-result"' in page.text and 'data-outcome="failed"' in page.text
     assert (result["outcome"], result["error"]) == ("failed", "access_denied")
     assert result["origin"] == APP_ORIGIN  # the widget is told, and shows `authorize` again
     assert "refresh_token" not in partner.source_values(source_id)

@@ -6,18 +6,16 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 import yaml
 
 from bridge.stitch import RetryPolicy, StitchClient
+from tests.conftest import STITCH_DOCS_DATA as DOCS_DATA
+from tests.conftest import TEST_DATA
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared"
-DOCS_DATA = SHARED / "reference" / "stitch-docs-data"
-SEEDS = SHARED / "seeds"
+SEEDS = TEST_DATA / "seeds"
 BASE_URL = "https://stitch.test"
 
 
@@ -102,13 +100,7 @@ def make_client(
 # ---- the vendor's documented examples --------------------------------------------------------
 
 
-def require_docs() -> None:
-    if not DOCS_DATA.is_dir():
-        pytest.skip(f"the vendor's examples are not at {DOCS_DATA}")
-
-
 def docs_yaml(relative: str) -> Any:
-    require_docs()
     return yaml.safe_load((DOCS_DATA / relative).read_text(encoding="utf-8"))
 
 
@@ -130,16 +122,12 @@ def parse_example(text: str, **placeholders: object) -> Any:
 
 def seed_000() -> dict[str, Any]:
     """The March 2018 "Create a source" page (the only one showing `current_step_hints`)."""
-    if not SEEDS.is_dir():
-        pytest.skip(f"the seeds are not at {SEEDS}")
     pages = yaml.safe_load_all((SEEDS / "000_fd599de8c399b20b.txt").read_text(encoding="utf-8"))
     return next(page for page in pages if page)
 
 
 def seed_001_captures() -> list[str]:
     """The JSON blocks of the current "create a data source" guide, in page order."""
-    if not SEEDS.is_dir():
-        pytest.skip(f"the seeds are not at {SEEDS}")
     text = (SEEDS / "001_0c770cc8ee984988.txt").read_text(encoding="utf-8")
     blocks = re.findall(r"\{% capture\s+\w+ %\}(.*?)\{% endcapture %\}", text, flags=re.S)
     return [block for block in blocks if block.strip().startswith("{")]

@@ -1,7 +1,7 @@
 """The vendor's YAML examples (`stitch-docs-data/`), parsed into JSON, and a matcher for them.
 
 The files are Jekyll data with JSON inside Markdown fences and placeholders such as
-`<SOURCE_ID>`; `example_body` repairs the known defects listed in their SOURCE.txt.
+`<SOURCE_ID>`; `example_body` repairs the known defects listed in tests/data/README.md.
 """
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any
 
 import yaml
 
-from tests.conftest import SHARED, STITCH_DOCS_DATA
+from tests.conftest import STITCH_DOCS_DATA, TEST_DATA
 
-REFERENCE = SHARED / "stitch-connect-reference.md"
+REFERENCE = TEST_DATA / "reference-examples.md"
 PLACEHOLDER = re.compile(r"<[^<>\s]+>")
 ANY_REPORT_CARD = {"$placeholder": "SOURCE_REPORT_CARD"}
 
@@ -60,8 +60,8 @@ def reference_json_blocks(after_heading: str) -> list[Any]:
     """The ```json blocks of the reference section whose heading starts with `after_heading`."""
     text = REFERENCE.read_text(encoding="utf-8")
     start = text.index(after_heading)
-    end = text.find("\n## ", start + len(after_heading))
-    section = text[start : end if end != -1 else len(text)]
+    following = re.compile(r"\n#{2,3} ").search(text, start + len(after_heading))
+    section = text[start : following.start() if following else len(text)]
     return [json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, re.DOTALL)]
 
 
