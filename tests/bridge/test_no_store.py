@@ -16,7 +16,7 @@ from tests.bridge.test_redirect_mode import _back_at_the_saas, _oauth_url
 
 @pytest.fixture
 def bridge_overrides() -> dict[str, Any]:
-    return {"step_driver": "stitchjs"}
+    return {"step_driver": "stitchjs", "shared_account_stitchjs": True}
 
 
 def private(response: httpx.Response, status: int = 200) -> dict[str, Any]:
@@ -62,6 +62,6 @@ def test_a_resumed_flow_answers_with_no_store(tmp_path: Path) -> None:
     with partner_stack(tmp_path) as partner:
         partner.create_tenant("acme")
         widget = partner.widget(tenant="acme", end_user="alice")
-        _, oauth_url = _oauth_url(widget)
+        _, oauth_url = _oauth_url(partner, widget)
         resume_id = _back_at_the_saas(partner, oauth_url)
         private(widget.post("/v1/resume", json={"resume_id": resume_id}))
