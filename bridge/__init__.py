@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from bridge.version import __version__
 
 if TYPE_CHECKING:
     from bridge.app import create_app
@@ -21,7 +21,7 @@ def __getattr__(name: str) -> Any:
 
         return create_app
     if name in ("Settings", "SettingsError"):
-        from bridge import settings
+        import bridge.settings
 
-        return getattr(settings, name)
+        return getattr(bridge.settings, name)
     raise AttributeError(f"module 'bridge' has no attribute {name!r}")

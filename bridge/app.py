@@ -16,12 +16,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.api import events, links, oauth, oauth_begin, ops, server, sync, tenants, widget
-from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
+from bridge.lifespan import open_services
 from bridge.metrics import Metrics
 from bridge.middleware import BodyLimit, OriginGate, RequestContext
-from bridge.services import open_services
 from bridge.settings import Settings
 from bridge.stitch.errors import StitchError
 
@@ -98,9 +97,6 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    app.state.settings = settings
-    app.state.seen_sessions = SeenSessions()
-    app.state.session_rate_limit = SessionRateLimit()
     return app
 
 

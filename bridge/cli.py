@@ -11,13 +11,13 @@ from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
-from bridge import __version__
 from bridge.settings import Settings, SettingsError
 from bridge.stitch.client import StitchClient
 from bridge.stitch.errors import StitchError, StitchUnauthorized
 from bridge.stitch.models import SourceType
 from bridge.stitchjs_gate import refusal, startup_notice
 from bridge.store.schema import LATEST, create_engine, migrate, schema_version
+from bridge.version import __version__
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -183,7 +183,7 @@ def start_stack(
             # (native driver, its own HubSpot OAuth app) hands out no ephemeral token.
             shared_account_stitchjs=step_driver == "stitchjs" or not white_label_oauth,
         )
-        from bridge import create_app as create_bridge
+        from bridge.app import create_app as create_bridge
 
         demo = create_demo(
             DemoConfig(

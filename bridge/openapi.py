@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge import __version__
 from bridge.errors import ERROR_STATUS
 from bridge.steps import STATUSES
+from bridge.version import __version__
 
 _STR: dict[str, Any] = {"type": "string"}
 _INT: dict[str, Any] = {"type": "integer"}

@@ -1,26 +1,23 @@
-"""Everything a request needs, opened once per app by the lifespan and passed in, never global."""
+"""Everything a request needs, opened once per app by the lifespan (bridge.lifespan) and passed
+in, never global: the frozen `Services` and its small per-process caches. A leaf: it imports no
+domain module, so every domain module may import it."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import time
-from collections.abc import AsyncIterator
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
-import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bridge import __version__
-from bridge.clock import Clock, SystemClock
+from bridge.clock import Clock
 from bridge.events import Outbox
 from bridge.metrics import Metrics
 from bridge.settings import Settings
-from bridge.stitch.budget import UpstreamBudget
 from bridge.stitch.client import StitchAccount, StitchClient
 from bridge.stitch.models import SourceType
-from bridge.store.budget import DatabaseBudget
-from bridge.store.schema import create_engine, migrate
 from bridge.tokens import Tokens
 
 SOURCE_TYPES_TTL = 300.0
@@ -47,6 +44,52 @@ class SourceTypeCache:
             return types
 
 
+class SessionRateLimit:
+    """Per-session request budget on widget routes: a token bucket per session, in this process.
+
+    A widget polls and clicks; it never needs more than a few requests a second. A session
+    that does is refused with `upstream_rate_limited` (the contract's one rate-limit code)
+    and a Retry-After, before it costs the bridge or Stitch anything.
+    """
+
+    def __init__(self, rate: float = 10.0, burst: int = 60, size: int = 10_000) -> None:
+        self.rate = rate
+        self.burst = burst
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+        self._size = size
+
+    def take(self, session_id: str, now: float) -> float | None:
+        """None when the request may go; otherwise seconds until it could."""
+        tokens, updated = self._buckets.pop(session_id, (float(self.burst), now))
+        tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
+        if tokens < 1:
+            self._buckets[session_id] = (tokens, now)
+            return (1 - tokens) / self.rate
+        self._buckets[session_id] = (tokens - 1, now)
+        if len(self._buckets) > self._size:
+            self._buckets.popitem(last=False)
+        return None
+
+
+class SeenSessions:
+    """Sessions already recorded by this process, so only a session's first use writes."""
+
+    def __init__(self, size: int = 10_000) -> None:
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+
+    def __contains__(self, session_id: str) -> bool:
+        if session_id in self._seen:
+            self._seen.move_to_end(session_id)
+            return True
+        return False
+
+    def add(self, session_id: str) -> None:
+        self._seen[session_id] = None
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
+
+
 @dataclass(frozen=True)
 class Services:
     settings: Settings
@@ -58,86 +101,15 @@ class Services:
     metrics: Metrics
     source_types: SourceTypeCache
     outbox: Outbox
+    # Partner mode: how a tenant's Stitch token is found (bridge.tenants, wired by the lifespan),
+    # passed in so that this module stays a leaf that the domain modules import.
+    tenant_token: Callable[[Services, str | None], Awaitable[str]]
+    seen_sessions: SeenSessions = field(default_factory=lambda: SeenSessions())
+    session_rate_limit: SessionRateLimit = field(default_factory=lambda: SessionRateLimit())
 
     async def account_for(self, tenant: str | None) -> StitchAccount:
         """The Stitch account that acts for this tenant (the one account in single-account mode)."""
         token = self.settings.stitch_access_token
         if token is None:
-            from bridge.tenants import tenant_access_token
-
-            token = await tenant_access_token(self, tenant)
+            token = await self.tenant_token(self, tenant)
         return self.stitch.account(token)
-
-
-def upstream_budget(settings: Settings, engine: AsyncEngine) -> UpstreamBudget | None:
-    """The budget every replica shares when BRIDGE_UPSTREAM_RATE is set; None: unlimited."""
-    if settings.upstream_rate is None:
-        return None
-    burst = settings.upstream_burst or max(1, int(settings.upstream_rate))
-    return DatabaseBudget(engine, rate=settings.upstream_rate, burst=burst)
-
-
-@contextlib.asynccontextmanager
-async def open_services(
-    settings: Settings,
-    *,
-    transport: httpx.AsyncBaseTransport | None = None,
-    clock: Clock | None = None,
-    metrics: Metrics | None = None,
-    run_migrations: bool = True,
-    run_workers: bool = True,
-) -> AsyncIterator[Services]:
-    clock = clock or SystemClock()
-    engine = create_engine(settings.database_url)
-    if run_migrations:
-        await migrate(engine)
-    db = async_sessionmaker(engine, expire_on_commit=False)
-    metrics = metrics or Metrics()
-    budget = upstream_budget(settings, engine)
-    metrics.upstream_queue.set_function(lambda: float(getattr(budget, "waiting", 0)))
-    stitch = StitchClient(
-        settings.stitch_api_url,
-        transport=transport,
-        timeout=httpx.Timeout(10.0, connect=5.0),
-        user_agent=f"stitch-bridge/{__version__}",
-        secrets=settings.secrets,
-        budget=budget,
-        observer=metrics.observe_upstream,
-        trust_env=settings.upstream_trust_env,
-    )
-    outbox = Outbox(
-        db,
-        clock,
-        metrics,
-        url=settings.webhook_url,
-        secret=settings.webhook_secret,
-        timeout=settings.webhook_timeout,
-    )
-    services = Services(
-        settings=settings,
-        clock=clock,
-        tokens=Tokens(settings.secret_keys, clock),
-        engine=engine,
-        db=db,
-        stitch=stitch,
-        metrics=metrics,
-        source_types=SourceTypeCache(),
-        outbox=outbox,
-    )
-    workers = []
-    if run_workers:
-        from bridge.poller import SyncPoller  # these need Services, defined above
-        from bridge.reconciler import Reconciler
-
-        workers.append(asyncio.create_task(outbox.run(), name="outbox"))
-        workers.append(asyncio.create_task(Reconciler(services).run(), name="reconciler"))
-        workers.append(asyncio.create_task(SyncPoller(services).run(), name="sync-poller"))
-    try:
-        yield services
-    finally:
-        for worker in workers:
-            worker.cancel()
-        await asyncio.gather(*workers, return_exceptions=True)
-        await outbox.aclose()
-        await stitch.aclose()
-        await engine.dispose()

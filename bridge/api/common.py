@@ -6,7 +6,6 @@ import hmac
 import json
 import math
 import re
-from collections import OrderedDict
 from typing import Any
 
 from starlette.requests import Request
@@ -61,56 +60,10 @@ def require_api_key(request: Request) -> None:
         raise BridgeError("unauthorized", "this API key is not valid")
 
 
-class SessionRateLimit:
-    """Per-session request budget on widget routes: a token bucket per session, in this process.
-
-    A widget polls and clicks; it never needs more than a few requests a second. A session
-    that does is refused with `upstream_rate_limited` (the contract's one rate-limit code)
-    and a Retry-After, before it costs the bridge or Stitch anything.
-    """
-
-    def __init__(self, rate: float = 10.0, burst: int = 60, size: int = 10_000) -> None:
-        self.rate = rate
-        self.burst = burst
-        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._size = size
-
-    def take(self, session_id: str, now: float) -> float | None:
-        """None when the request may go; otherwise seconds until it could."""
-        tokens, updated = self._buckets.pop(session_id, (float(self.burst), now))
-        tokens = min(float(self.burst), tokens + (now - updated) * self.rate)
-        if tokens < 1:
-            self._buckets[session_id] = (tokens, now)
-            return (1 - tokens) / self.rate
-        self._buckets[session_id] = (tokens - 1, now)
-        if len(self._buckets) > self._size:
-            self._buckets.popitem(last=False)
-        return None
-
-
-class SeenSessions:
-    """Sessions already recorded by this process, so only a session's first use writes."""
-
-    def __init__(self, size: int = 10_000) -> None:
-        self._seen: OrderedDict[str, None] = OrderedDict()
-        self._size = size
-
-    def __contains__(self, session_id: str) -> bool:
-        if session_id in self._seen:
-            self._seen.move_to_end(session_id)
-            return True
-        return False
-
-    def add(self, session_id: str) -> None:
-        self._seen[session_id] = None
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
-
-
 async def require_session(request: Request) -> ConnectSession:
     services = services_of(request)
     cs = services.tokens.read_session(bearer(request))
-    limiter: SessionRateLimit = request.app.state.session_rate_limit
+    limiter = services.session_rate_limit
     wait = limiter.take(cs.id, services.clock.time())
     if wait is not None:
         retry_after = max(1, math.ceil(wait))
@@ -120,7 +73,7 @@ async def require_session(request: Request) -> ConnectSession:
             headers={"Retry-After": str(retry_after)},
             details={"retry_after": retry_after, "scope": "session"},
         )
-    seen: SeenSessions = request.app.state.seen_sessions
+    seen = services.seen_sessions
     if cs.id not in seen:
         async with services.db.begin() as session:
             await q.record_session(

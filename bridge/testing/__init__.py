@@ -144,7 +144,8 @@ def stitch_bridge(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[Bridge]:
     """A bridge on `stitch_emulator` with generated keys, signing webhooks to `webhook_receiver`."""
-    from bridge import Settings, create_app
+    from bridge.app import create_app
+    from bridge.settings import Settings
 
     database = tmp_path_factory.mktemp("stitch-bridge") / "bridge.db"
     values: dict[str, Any] = {

@@ -10,8 +10,8 @@ from typing import Any
 
 import httpx
 
+from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
-from bridge.services import open_services
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 
 POLL = 60  # BRIDGE_SYNC_POLL's default, and the poll period the default budget allows

@@ -7,8 +7,8 @@ import asyncio
 
 import httpx
 
+from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
-from bridge.services import open_services
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 from tests.bridge.sync_helpers import POLL, advance_and_poll
 

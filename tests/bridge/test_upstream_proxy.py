@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bridge.services import open_services
+from bridge.lifespan import open_services
 from bridge.settings import Settings, SettingsError
 from bridge.stitch.errors import StitchTransportError
 from tests.live import free_port
