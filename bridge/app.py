@@ -15,8 +15,9 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import events, links, oauth, ops, server, tenants, widget
+from bridge.api import assets, events, links, oauth, ops, server, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
+from bridge.assets import AssetCache
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
 from bridge.metrics import Metrics
@@ -77,6 +78,7 @@ def create_app(
             *tenants.routes,
             *oauth.routes,
             *ops.routes,
+            *assets.routes,
         ],
         middleware=[
             Middleware(RequestContext, metrics=metrics),
@@ -98,6 +100,7 @@ def create_app(
     app.state.settings = settings
     app.state.seen_sessions = SeenSessions()
     app.state.session_rate_limit = SessionRateLimit()
+    app.state.assets = AssetCache()  # the widget minified and compressed once per app
     return app
 
 

@@ -1,4 +1,4 @@
-"""Operations routes: health, readiness, metrics, the API description and its page, the widget."""
+"""Operations routes: health, readiness, metrics, the API description and its page, small files."""
 
 from __future__ import annotations
 
@@ -93,8 +93,6 @@ routes = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
     _static("docs.css", "text/css"),
-    _static("widget.js", "text/javascript"),
-    _static("widget.css", "text/css"),
     _static("hosted.js", "text/javascript"),
     _static("hosted.css", "text/css"),
 ]
