@@ -19,7 +19,7 @@ import pytest
 from starlette.applications import Starlette
 
 from bridge import create_app
-from bridge.assets import AssetCache, load_asset, negotiate
+from bridge.assets import Asset, AssetCache, load_asset, negotiate
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
 from tests.bridge.conftest import APP_ORIGIN, STITCH_TOKEN, make_settings
@@ -168,7 +168,7 @@ def test_the_stylesheet_is_minified_compressed_and_revalidated(live: Live) -> No
 async def test_the_widget_is_compressed_once_per_app_however_many_ask() -> None:
     builds: list[str] = []
 
-    def counting_loader(name: str):  # type: ignore[no-untyped-def]
+    def counting_loader(name: str) -> Asset:
         builds.append(name)
         return load_asset(name)
 
