@@ -125,9 +125,12 @@ class Driver:
 
     def run(self, timeout: float = 45.0) -> str:
         deadline = time.monotonic() + timeout
-        known_errors = len(events(self.page, "error"))
+        known_errors: int | None = None
         while time.monotonic() < deadline:
             try:
+                # Counted inside the try: the click before run() may still be navigating.
+                if known_errors is None:
+                    known_errors = len(events(self.page, "error"))
                 done = self.finished() if self.finished else self._connected()
                 errors = events(self.page, "error")[known_errors:]
             except PlaywrightError:  # the page is navigating (redirect mode): look again
