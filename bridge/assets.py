@@ -39,17 +39,8 @@ class Asset:
     identity: bytes
     gzip: bytes
     br: bytes
-
-    @property
-    def version(self) -> str:
-        """The content hash in the immutable URL: first 12 hex digits of SHA-256."""
-        return hashlib.sha256(self.identity).hexdigest()[:12]
-
-    @property
-    def integrity(self) -> str:
-        """The SRI value of the decoded body (the same for every encoding)."""
-        digest = hashlib.sha384(self.identity).digest()
-        return "sha384-" + base64.b64encode(digest).decode()
+    version: str  # the content hash in the immutable URL: first 12 hex digits of SHA-256
+    integrity: str  # the SRI value of the decoded body (the same for every encoding)
 
     def representation(self, encoding: str) -> Representation:
         body = {"br": self.br, "gzip": self.gzip}.get(encoding, self.identity)
@@ -65,6 +56,8 @@ def build_asset(source: bytes, media_type: str, minify: Callable[[bytes], bytes]
         # Five zopfli iterations get nearly all of its gain in well under 0.1 s for the widget.
         gzip=zopfli.gzip.compress(identity, numiterations=5),
         br=brotli.compress(identity, quality=11, mode=brotli.MODE_TEXT),
+        version=hashlib.sha256(identity).hexdigest()[:12],
+        integrity="sha384-" + base64.b64encode(hashlib.sha384(identity).digest()).decode(),
     )
 
 
