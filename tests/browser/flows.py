@@ -125,12 +125,9 @@ class Driver:
 
     def run(self, timeout: float = 45.0) -> str:
         deadline = time.monotonic() + timeout
-        known_errors: int | None = None
+        known_errors = self._errors_so_far(deadline)
         while time.monotonic() < deadline:
             try:
-                # Counted inside the try: the click before run() may still be navigating.
-                if known_errors is None:
-                    known_errors = len(events(self.page, "error"))
                 done = self.finished() if self.finished else self._connected()
                 errors = events(self.page, "error")[known_errors:]
             except PlaywrightError:  # the page is navigating (redirect mode): look again
@@ -144,6 +141,15 @@ class Driver:
             if not self.step():
                 self.page.wait_for_timeout(100)
         raise AssertionError(f"not connected in {timeout}s; events: {events(self.page)}")
+
+    def _errors_so_far(self, deadline: float) -> int:
+        while True:
+            try:
+                return len(events(self.page, "error"))
+            except PlaywrightError:  # the page is navigating (redirect mode): look again
+                if time.monotonic() >= deadline:
+                    raise
+                self.page.wait_for_timeout(100)
 
     def _connected(self) -> str | None:
         connected = events(self.page, "connected")
