@@ -15,7 +15,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import Response
 
-from bridge.api import assets, events, links, oauth, ops, server, tenants, widget
+from bridge.api import events, links, oauth, ops, server, tenants, widget
 from bridge.api.common import SeenSessions, SessionRateLimit
 from bridge.assets import AssetCache
 from bridge.clock import Clock
@@ -78,7 +78,6 @@ def create_app(
             *tenants.routes,
             *oauth.routes,
             *ops.routes,
-            *assets.routes,
         ],
         middleware=[
             Middleware(RequestContext, metrics=metrics),

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bridge.api import assets
 from bridge.api.common import services_of
 from bridge.openapi import build_openapi
 
@@ -93,6 +94,7 @@ routes = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
     _static("docs.css", "text/css"),
+    *assets.routes,  # the widget's files: compressed, revalidated, versioned
     _static("hosted.js", "text/javascript"),
     _static("hosted.css", "text/css"),
 ]
