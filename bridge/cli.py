@@ -1,4 +1,4 @@
-"""The `stitch-bridge` command line: serve, demo, emulator, keygen, check, migrate."""
+"""The `stitch-bridge` command line: serve, demo, emulator, keygen, check, migrate, widget-integrity."""
 
 from __future__ import annotations
 
@@ -102,7 +102,36 @@ def _build_parser() -> argparse.ArgumentParser:
         "old ones after it, run this, then drop the old keys once sessions signed with them "
         "have expired.",
     )
+    integrity = commands.add_parser(
+        "widget-integrity",
+        help="print the widget's versioned URL and its SRI integrity value",
+        description="Print the immutable URL of the widget this installation serves "
+        "(/widget.<hash>.js), the sha384 Subresource Integrity value of its bytes, its sizes on "
+        "the wire, and a "
+        "<script> tag with both. The hash changes with every release of the widget, so run this "
+        "again after an upgrade; /widget.js always serves the current one.",
+    )
+    integrity.add_argument(
+        "--bridge-url",
+        default=os.environ.get("BRIDGE_PUBLIC_URL", ""),
+        help="the bridge's public URL for the tag (default $BRIDGE_PUBLIC_URL, else a path)",
+    )
     return parser
+
+
+def _widget_integrity(args: argparse.Namespace) -> int:
+    from bridge.assets import load_asset
+
+    asset = load_asset("widget.js")
+    path = f"/widget.{asset.version}.js"
+    src = args.bridge_url.rstrip("/") + path
+    print(f"path       {path}")
+    print(f"integrity  {asset.integrity}")
+    print(
+        f"bytes      {len(asset.identity):,} minified, {len(asset.br):,} br, {len(asset.gzip):,} gzip"
+    )
+    print(f'<script src="{src}" integrity="{asset.integrity}" crossorigin="anonymous"></script>')
+    return 0
 
 
 def _settings() -> Settings | None:
@@ -237,13 +266,15 @@ def _serve(args: argparse.Namespace) -> int:
     from bridge.logs import configure_logging
 
     configure_logging(settings.log_format, settings.secrets)
+    http, loop = _server_stack()
     print(
         f"stitch-bridge {__version__}: {settings.mode} mode, {settings.driver} step driver\n"
         f"  listening on  http://{args.host}:{args.port}\n"
         f"  public URL    {settings.public_url}\n"
         f"  API docs      {settings.public_url}/docs\n"
         f"  Stitch API    {settings.stitch_api_url}\n"
-        f"  database      {_safe_database(settings.database_url)}",
+        f"  database      {_safe_database(settings.database_url)}\n"
+        f"  HTTP server   uvicorn, {http} parser, {loop} event loop",
         flush=True,
     )
     notice = startup_notice(settings)
@@ -253,11 +284,23 @@ def _serve(args: argparse.Namespace) -> int:
         create_app(settings),
         host=args.host,
         port=args.port,
+        http=http,
+        loop=loop,
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
     )
     return 0
+
+
+def _server_stack() -> tuple[str, str]:
+    """uvicorn's "auto" choice made here, so start-up can say what runs: httptools and uvloop
+    (uvicorn[standard]: less CPU per request) where installed, else h11 and asyncio."""
+    from importlib.util import find_spec
+
+    http = "httptools" if find_spec("httptools") else "h11"
+    loop = "uvloop" if find_spec("uvloop") else "asyncio"
+    return http, loop
 
 
 def _safe_database(url: str) -> str:
@@ -288,4 +331,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         return _migrate()
     if args.command == "check":
         return _check()
+    if args.command == "widget-integrity":
+        return _widget_integrity(args)
     return _serve(args)

@@ -185,6 +185,11 @@ def start_stack(
         )
         from bridge.app import create_app as create_bridge
 
+        clock = bridge_clock or SystemClock()
+        bridge = create_bridge(settings, clock=clock)
+        # The page embeds the widget as the README recommends: its immutable URL with integrity
+        # (built here, once, by the bridge's own asset cache).
+        widget = bridge.state.assets.get("widget.js")
         demo = create_demo(
             DemoConfig(
                 bridge_url=bridge_url,
@@ -193,13 +198,14 @@ def start_stack(
                 session_ttl=demo_session_ttl,
                 public_url=demo_url,
                 webhook_secret=keys.webhook_secret,
+                widget_path=f"/widget.{widget.version}.js",
+                widget_integrity=widget.integrity,
             )
         )
         stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
         if settings.oauth_apps:
             _register_oauth_client(emulator_url, keys, bridge_url)
-        clock = bridge_clock or SystemClock()
-        stack.enter_context(_serving(create_bridge(settings, clock=clock), bridge_sock, "bridge"))
+        stack.enter_context(_serving(bridge, bridge_sock, "bridge"))
         stack.enter_context(_serving(demo, demo_sock, "demo site"))
         yield Stack(
             emulator_url=emulator_url,

@@ -725,9 +725,27 @@ def build_openapi(public_url: str) -> dict[str, Any]:
         },
         "/widget.js": {
             "get": {
-                "summary": "The browser widget",
+                "summary": "The browser widget, current version (cached 5 minutes, then revalidated)",
+                "description": "Minified; br or gzip by Accept-Encoding; an ETag per encoding.",
                 "security": [],
-                "responses": {"200": {"description": "JavaScript"}},
+                "responses": {
+                    "200": {"description": "JavaScript"},
+                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                },
+            }
+        },
+        "/widget.{version}.js": {
+            "get": {
+                "summary": "The browser widget at an immutable URL (`stitch-bridge widget-integrity`)",
+                "description": "Cache-Control immutable for a year; only the version this bridge "
+                "serves exists, any other is 404.",
+                "security": [],
+                "parameters": [{"name": "version", "in": "path", "required": True, "schema": _STR}],
+                "responses": {
+                    "200": {"description": "JavaScript"},
+                    "304": {"description": "not modified (If-None-Match matched the ETag)"},
+                    **_errors("not_found"),
+                },
             }
         },
         "/widget.d.ts": {

@@ -71,6 +71,12 @@ def create_app(
         )
         body = page.substitute(
             bridge_url=html.escape(config.browser_bridge_url),
+            widget_path=html.escape(config.widget_path),
+            widget_integrity=(
+                f' integrity="{html.escape(config.widget_integrity)}" crossorigin="anonymous"'
+                if config.widget_integrity
+                else ""
+            ),
             user_id=html.escape(user),
             user_name=html.escape(user.capitalize()),
             user_token=html.escape(signin.token(user)),

@@ -37,6 +37,10 @@ class DemoConfig:
     session_ttl: int | None = None
     # This site's own URL (hosted links come back to it); None: the URL requests arrive on.
     public_url: str | None = None
+    # The widget's path on the bridge, and its SRI value when that path is a versioned one
+    # (`stitch-bridge widget-integrity` prints both).
+    widget_path: str = "/widget.js"
+    widget_integrity: str | None = None
     # BRIDGE_WEBHOOK_SECRET, when the bridge sends its webhooks to /webhooks/stitch-bridge.
     webhook_secret: str | None = field(default=None, repr=False)
     secret_key: str = field(default_factory=lambda: secrets.token_urlsafe(32), repr=False)

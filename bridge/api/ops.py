@@ -1,4 +1,4 @@
-"""Operations routes: health, readiness, metrics, the API description and its page, the widget."""
+"""Operations routes: health, readiness, metrics, the API description and its page, small files."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from bridge.api import assets
 from bridge.api.common import services_of
 from bridge.openapi import build_openapi
 
@@ -93,8 +94,7 @@ routes = [
     Route("/openapi.json", openapi_json, methods=["GET"]),
     Route("/docs", docs, methods=["GET"]),
     _static("docs.css", "text/css"),
-    _static("widget.js", "text/javascript"),
-    _static("widget.css", "text/css"),
+    *assets.routes,  # the widget's files: compressed, revalidated, versioned
     # The widget's TypeScript declarations (CONTRACT §9), for a page's own type checking.
     _static("widget.d.ts", "application/typescript; charset=utf-8"),
     _static("hosted.js", "text/javascript"),

@@ -209,7 +209,11 @@ def served(venv: Path, tmp_path: Path) -> Iterator[str]:
                 process.kill()
 
 
-def test_the_installed_command_serves_health_readiness_and_the_widget(served: str) -> None:
+def test_the_installed_command_serves_health_readiness_and_the_widget(
+    served: str, tmp_path: Path
+) -> None:
+    # uvicorn[standard]: the installed server parses HTTP with httptools on uvloop, and says so.
+    assert "uvicorn, httptools parser, uvloop event loop" in (tmp_path / "serve.log").read_text()
     assert httpx.get(f"{served}/healthz").json() == {"status": "ok"}
     ready = httpx.get(f"{served}/readyz")
     assert ready.status_code == 200, ready.text
