@@ -16,6 +16,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 
 from bridge.api import events, links, oauth, oauth_begin, ops, server, sync, tenants, widget
+from bridge.assets import AssetCache
 from bridge.clock import Clock
 from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
 from bridge.lifespan import open_services
@@ -97,6 +98,7 @@ def create_app(
         },
         lifespan=lifespan,
     )
+    app.state.assets = AssetCache()  # the widget's files, built once per app on first request
     return app
 
 
