@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.catalogue import display_name_for
 from bridge.clock import new_id
 from bridge.errors import BridgeError
+from bridge.ownership import tenant_key
 from bridge.services import Services
-from bridge.sources import observe, record_event, tenant_key
+from bridge.sources import observe, record_event
 from bridge.stitch import errors as stitch_errors
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.models import Source

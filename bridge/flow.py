@@ -7,8 +7,9 @@ from typing import Any
 from bridge.clock import iso
 from bridge.errors import BridgeError
 from bridge.oauth import begin_provider_oauth, reauth_plan, reauth_result
+from bridge.ownership import tenant_key
 from bridge.services import Services
-from bridge.sources import owned_row, read_through, render_source, tenant_key
+from bridge.sources import owned_row, read_through, render_source
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
 from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal, step_needs_stitchjs

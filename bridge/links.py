@@ -15,8 +15,8 @@ from sqlalchemy import update
 
 from bridge.clock import iso, new_id
 from bridge.errors import BridgeError
+from bridge.ownership import tenant_key
 from bridge.services import Services
-from bridge.sources import tenant_key
 from bridge.store.link_queries import find_link, take_over_claim, touch_claim
 from bridge.store.link_tables import ConnectLink
 from bridge.tokens import ConnectSession

@@ -35,9 +35,10 @@ from bridge.oauth_state import (
     finish_attempt,
     provider_error,
 )
+from bridge.ownership import tenant_key
 from bridge.services import Services
 from bridge.settings import Settings
-from bridge.sources import observe, record_event, tenant_key
+from bridge.sources import observe, record_event
 from bridge.steps import StepPlan
 from bridge.stitch.errors import StitchError
 from bridge.stitch.models import Source

@@ -14,8 +14,9 @@ from sqlalchemy import update
 
 from bridge.errors import BridgeError
 from bridge.flow import add_receipt, source_answer
+from bridge.ownership import tenant_key
 from bridge.services import Services
-from bridge.sources import read_through, tenant_key
+from bridge.sources import read_through
 from bridge.steps import plan_next_step, step_done
 from bridge.store.link_tables import ResumePoint
 from bridge.tokens import ConnectSession

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.clock import iso
 from bridge.errors import BridgeError
+from bridge.ownership import owns, tenant_key
 from bridge.services import Services
 from bridge.steps import source_status
 from bridge.stitch.client import StitchAccount
@@ -18,11 +19,6 @@ from bridge.store import queries as q
 from bridge.store.tables import EventRow, SourceRow
 from bridge.sync_state import render_schedule, render_sync, same_schedule
 from bridge.tokens import ConnectSession
-
-
-def tenant_key(tenant: str | None) -> str:
-    """Single-account mode has no tenant; the store keeps "" so uniqueness works everywhere."""
-    return tenant or ""
 
 
 def render_source(row: SourceRow) -> dict[str, Any]:
@@ -52,9 +48,7 @@ def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
     """The session's own source, or 404 — the same answer whether it exists or not."""
     if (
         row is None
-        or row.deleted_at is not None
-        or row.tenant != tenant_key(cs.tenant)
-        or row.end_user_id != cs.end_user_id
+        or not owns(cs.end_user_id, cs.tenant, row)
         or (cs.source_id is not None and row.id != cs.source_id)
         or (cs.source_types is not None and row.type not in cs.source_types)
     ):
@@ -64,12 +58,7 @@ def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
 
 def check_owned(row: SourceRow | None, tenant: str | None, end_user_id: str) -> SourceRow:
     """The end user's live source, or 404: the SaaS backend's view (any of its end users)."""
-    if (
-        row is None
-        or row.deleted_at is not None
-        or row.tenant != tenant_key(tenant)
-        or row.end_user_id != end_user_id
-    ):
+    if row is None or not owns(end_user_id, tenant, row):
         raise _not_found()
     return row
 

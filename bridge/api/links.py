@@ -21,6 +21,7 @@ from bridge.api.common import (
 )
 from bridge.clock import iso
 from bridge.errors import BridgeError
+from bridge.ownership import owns
 from bridge.store.queries import get_source
 from bridge.urls import origin_of, safe_return_url
 
@@ -74,12 +75,7 @@ async def create_connect_link(request: Request) -> Response:
     if source_id is not None:
         async with services.db() as session:
             row = await get_source(session, source_id)
-        if (
-            row is None
-            or row.deleted_at is not None
-            or row.end_user_id != end_user["id"]
-            or row.tenant != (tenant or "")
-        ):
+        if not owns(end_user["id"], tenant, row):
             raise BridgeError(
                 "source_not_found", f"end user {end_user['id']!r} has no source {source_id}"
             )

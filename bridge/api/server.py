@@ -20,6 +20,7 @@ from bridge.clock import iso, new_id
 from bridge.destinations import render_destination, show_destination
 from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
+from bridge.ownership import owns
 from bridge.sources import delete_end_user_source, end_user_sources
 from bridge.store.queries import get_source
 from bridge.tenants import require_connected_tenant
@@ -58,12 +59,7 @@ async def create_connect_session(request: Request) -> Response:
         # A session scoped to a source must name one this end user owns.
         async with services.db() as session:
             row = await get_source(session, source_id)
-        if (
-            row is None
-            or row.deleted_at is not None
-            or row.end_user_id != user_id
-            or row.tenant != (tenant or "")
-        ):
+        if not owns(user_id, tenant, row):
             raise BridgeError("source_not_found", f"end user {user_id!r} has no source {source_id}")
     if services.settings.partner_mode:
         await require_connected_tenant(services, tenant)

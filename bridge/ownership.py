@@ -1,0 +1,32 @@
+"""Who owns a source: the one predicate every route and domain function asks.
+
+A source belongs to one end user of one tenant ("" in single-account mode, so uniqueness holds
+on every database); a deleted source belongs to nobody. Owners never change once recorded.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+
+class Owned(Protocol):
+    """What the predicate reads of a stored source (SourceRow, or any record shaped like it)."""
+
+    tenant: str
+    end_user_id: str
+    deleted_at: float | None
+
+
+def tenant_key(tenant: str | None) -> str:
+    """How a tenant is stored and compared: single-account mode has none and keeps ""."""
+    return tenant or ""
+
+
+def owns(end_user_id: str, tenant: str | None, source: Owned | None) -> bool:
+    """Whether `source` is a live source of this end user of this tenant."""
+    return (
+        source is not None
+        and source.deleted_at is None
+        and source.tenant == tenant_key(tenant)
+        and source.end_user_id == end_user_id
+    )
