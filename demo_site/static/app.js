@@ -110,7 +110,7 @@
 
   // ---- after connecting: is the data flowing? ---------------------------------------------
   const FREQUENCIES = [30, 60, 360, 720, 1440]; // the bridge's default end-user choices
-  const when = (iso) => (iso ? new Date(iso).toLocaleString() : "");
+  const when = (iso) => (iso ? new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" }) : "");
 
   function syncPanel(source) {
     const sync = source.sync || { state: "never" };
@@ -126,7 +126,7 @@
     next.className = "next-sync";
     next.dataset.testid = `next-sync-${source.id}`;
     next.textContent = source.paused_at ? `Paused since ${when(source.paused_at)}`
-      : schedule.next_sync_at ? `Next sync ${when(schedule.next_sync_at)}` : "No sync scheduled";
+      : schedule.next_sync_at ? `Next sync: ${when(schedule.next_sync_at)}` : "No sync scheduled";
     const picker = document.createElement("select");
     picker.className = "schedule";
     picker.dataset.testid = `schedule-${source.id}`;
@@ -151,11 +151,11 @@
   }
 
   function lastSyncText(sync) {
-    if (sync.state === "running") return `Syncing since ${when(sync.started_at)}`;
-    if (sync.state === "succeeded") return `Last sync succeeded ${when(sync.completed_at)}`;
+    if (sync.state === "running") return `Syncing… started ${when(sync.started_at)}`;
+    if (sync.state === "succeeded") return `Last sync: succeeded ${when(sync.completed_at)}`;
     if (sync.state === "failed") {
       const error = sync.error ? `: ${sync.error.message}` : "";
-      return `Last sync failed ${when(sync.completed_at)}${error}`;
+      return `Last sync: failed ${when(sync.completed_at)}${error}`;
     }
     return "Never synced";
   }
