@@ -272,7 +272,7 @@
       this._driverHint = this._remembered();
       this._flow = null;
       this._destroyed = false;
-      this._after = { known: new Map(), watched: new Map(), timer: null }; // after connecting
+      this._after = { known: new Map(), watched: new Map(), timer: null, onVisible: null }; // after connecting
       this._watchInterval = Math.max(1000, Number(opts.watchInterval) || 5000);
 
       this._root = h("div", {
@@ -424,6 +424,14 @@
       const after = this._after;
       after.watched.set(id, (after.watched.get(id) || 0) + 1);
       if (!after.known.has(id)) this.getSource({ sourceId: id }).catch(() => {});
+      if (!after.onVisible) {
+        // Back on the tab: one look at each watched source (a scheduled sync may have started).
+        after.onVisible = () => {
+          if (document.visibilityState !== "visible") return;
+          for (const sourceId of after.watched.keys()) this.getSource({ sourceId }).catch(() => {});
+        };
+        this._scope.listen(document, "visibilitychange", after.onVisible);
+      }
       let stopped = false;
       return () => {
         if (stopped) return;

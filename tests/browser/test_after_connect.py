@@ -172,3 +172,23 @@ def test_a_second_sync_while_one_runs_rejects_with_the_bridges_code(
 def upstream(stack: Stack, source_id: int) -> dict[str, Any]:
     state = httpx.get(f"{stack.emulator_url}/_emulator/state", timeout=10).json()
     return next(s for s in state["sources"] if s["id"] == source_id)
+
+
+def test_a_watched_source_reports_the_end_of_a_sync_the_page_did_not_start(
+    stacks: Any, demo_for: Any, user: str
+) -> None:
+    stack = stacks("native", movable_clock=True)
+    source_id = connected_source(stack, user)
+    started = httpx.post(
+        f"{stack.bridge_url}/v1/end-users/{user}/sources/{source_id}/sync",
+        headers={"Authorization": f"Bearer {stack.api_key}"},
+        timeout=10,
+    )
+    assert started.status_code == 202, started.text
+    page = demo_for(stack).open(user)  # the row's widget watches the source, which is running
+    expect(page.get_by_test_id(f"last-sync-{source_id}")).to_have_attribute("data-state", "running")
+
+    until_sync_state(stack, page, source_id, "succeeded")
+    # Its start was before the page looked (the baseline, not news); its end is news.
+    expect(page.locator('[data-testid="events"] > [data-type="sync_succeeded"]')).to_have_count(1)
+    assert "sync_started" not in event_types(page)
