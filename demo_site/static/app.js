@@ -163,7 +163,13 @@
   // A newer view of one source (from the widget) redraws its row in place.
   function redraw(source) {
     const old = list.querySelector(`[data-testid="connection-${source.id}"]`);
-    if (old && source.status !== "deleted") old.replaceWith(row(source));
+    if (!old || source.status === "deleted") return;
+    const focused = old.contains(document.activeElement) ? document.activeElement.dataset.testid : null;
+    const fresh = row(source);
+    old.replaceWith(fresh);
+    // Keyboard users stay where they were (the control may have changed, e.g. Pause → Resume).
+    const again = focused && fresh.querySelector(`[data-testid="${focused}"]`);
+    if (again) again.focus();
   }
 
   // The widget reports state changes of connected sources (and polls them only while they sync).
@@ -179,6 +185,7 @@
       redraw(await work());
     } catch (err) {
       logEvent({ type: "error", code: err.code || "error", message: err.message });
+      refresh(); // the row shows what is true again (a disabled "Sync now" comes back)
     }
   }
 
