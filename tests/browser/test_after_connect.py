@@ -192,3 +192,45 @@ def test_a_watched_source_reports_the_end_of_a_sync_the_page_did_not_start(
     # Its start was before the page looked (the baseline, not news); its end is news.
     expect(page.locator('[data-testid="events"] > [data-type="sync_succeeded"]')).to_have_count(1)
     assert "sync_started" not in event_types(page)
+
+
+def test_the_widget_reads_a_source_again_only_while_its_sync_runs(
+    stacks: Any, demo_for: Any, user: str
+) -> None:
+    stack = stacks("native", movable_clock=True)
+    source_id = connected_source(stack, user)
+    demo = demo_for(stack)
+    page = demo.new_page()
+    page.clock.install()  # the page's timers run when the test says so
+    seen: list[str] = []  # the page's calls about this source, in the order it made them
+    path = f"/v1/sources/{source_id}"
+    page.on(
+        "request",
+        lambda r: (
+            seen.append(f"{r.method} {r.url.split(stack.bridge_url)[-1]}")
+            if path in r.url
+            else None
+        ),
+    )
+    page.goto(f"{stack.demo_url}/?user={user}")
+    demo.wait_ready(page)
+    expect(page.get_by_test_id(f"last-sync-{source_id}")).to_have_attribute("data-state", "never")
+    wait_until(lambda: f"GET {path}" in seen, "the watch's first read")
+    # One read of our own: once it has answered, the widget knows the source (sync `never`).
+    page.evaluate("(id) => window.acmeDemo.bridge.getSource({ sourceId: id })", source_id)
+
+    page.clock.run_for(120_000)  # two idle minutes: nothing runs, nothing is read
+    page.get_by_test_id(f"sync-{source_id}").click()
+    wait_until(lambda: f"POST {path}/sync" in seen, "the sync request")
+    assert seen == [f"GET {path}", f"GET {path}", f"POST {path}/sync"]
+
+    expect(page.get_by_test_id(f"last-sync-{source_id}")).to_have_attribute("data-state", "running")
+    page.clock.run_for(2_500)  # the demo's watchInterval: the running sync is read again
+    wait_until(lambda: seen[3:] == [f"GET {path}"], "a read while the sync runs")
+
+
+def wait_until(condition: Any, what: str, timeout: float = 10.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.05)
