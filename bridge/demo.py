@@ -26,7 +26,7 @@ import uvicorn
 
 from bridge.clock import Clock, SystemClock
 from bridge.oauth_apps import OAuthApp
-from bridge.settings import Settings, SettingsError
+from bridge.settings import JOBS_LIMIT, Settings, SettingsError
 
 Driver = Literal["stitchjs", "native"]
 HOST = "127.0.0.1"
@@ -129,6 +129,7 @@ def start_stack(
     persist: bool = True,
     white_label_oauth: bool = True,
     bridge_clock: Clock | None = None,
+    job_duration: float = 5.0,
 ) -> Iterator[Stack]:
     """Start emulator, bridge and demo site; yield their URLs; stop all three on exit.
 
@@ -138,6 +139,9 @@ def start_stack(
     demo's own OAuth app for HubSpot with the emulator's fake provider, which the native driver
     uses instead of Stitch.js for the OAuth step. The bridge sends its signed webhooks to the
     demo site's receiver. `bridge_clock` replaces the bridge's clock (tests move it).
+    `job_duration` is how long the emulator's replication jobs run: short, so that a person
+    clicking "Sync now" sees it finish; the bridge reads sync state as often as the jobs budget
+    allows (the most the settings accept, which the emulator's unlimited jobs API can take).
     """
     from demo_site import DemoConfig
     from demo_site import create_app as create_demo
@@ -159,6 +163,7 @@ def start_stack(
             EmulatorConfig(
                 token=keys.stitch_access_token,
                 check_delay=check_delay,
+                job_duration=job_duration,
                 state_file=str(data / "emulator-state.json") if persist else None,
             )
         )
@@ -174,6 +179,8 @@ def start_stack(
             database_url=f"sqlite+aiosqlite:///{(data / 'bridge.db').resolve()}",
             session_ttl=session_ttl,
             step_driver=step_driver,
+            sync_poll=5,
+            jobs_budget=JOBS_LIMIT,
             log_format="console",
             webhook_url=f"{demo_url}/webhooks/stitch-bridge",
             webhook_secret=keys.webhook_secret,

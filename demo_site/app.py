@@ -30,6 +30,8 @@ from stitch_bridge_client import AsyncClient, BridgeError
 PACKAGE = resources.files("demo_site")
 # How the page's widget runs steps that leave the page (`?mode=`), CONTRACT §4.7.
 WIDGET_MODES = ("auto", "popup", "redirect")
+# What the end user may do with a connected source from the page (CONTRACT §4.8).
+AFTER_CONNECT_ACTIONS = ("sync", "schedule", "pause")
 
 
 def create_app(
@@ -108,6 +110,8 @@ def create_app(
                 source_types=config.source_types,
                 source_id=source_id,
                 ttl=config.session_ttl,
+                # The page's connection rows offer all three (sync now, schedule, pause).
+                actions=AFTER_CONNECT_ACTIONS,
             )
         except BridgeError as exc:
             return bridge_error(exc)

@@ -32,7 +32,9 @@ const stopListening = bridge.on("connected", (event) => {
   console.log("connected", id, receipt !== null);
 });
 
-bridge.on("sync_failed", (event) => console.warn(event.source.sync?.error?.message));
+bridge.on("sync_failed", (event) => console.warn(event.job_name, event.error?.phase, event.error?.message));
+bridge.on("sync_started", (event) => console.log(event.trigger === "manual" ? "sync now" : event.trigger));
+bridge.on("schedule_changed", (event) => console.log(event.schedule.next_sync_at));
 
 async function connect(type: string): Promise<void> {
   try {
@@ -64,6 +66,8 @@ async function afterConnecting(sourceId: number): Promise<void> {
   await bridge.unpause({ sourceId });
   const now = await bridge.getSource({ sourceId });
   console.log(now.schedule?.next_sync_at);
+  const unwatch: () => void = bridge.watch({ sourceId });
+  unwatch();
 }
 
 async function backFromRedirect(): Promise<void> {

@@ -36,6 +36,9 @@ declare namespace StitchBridge {
     stylesheet?: string | false;
     /** Overrides navigator.userAgent for in-app browser detection. */
     userAgent?: string;
+    /** How often (ms, at least 1000, default 5000) a source whose sync runs is read again, for
+     *  the sync_succeeded / sync_failed events; nothing is polled while no sync runs. */
+    watchInterval?: number;
   }
 
   interface ResumeOptions extends CreateOptions {
@@ -127,12 +130,13 @@ declare namespace StitchBridge {
     cancelled: { source_id: number | null; message: string };
     error: { code: ErrorCode | string; message: string; error: Error };
     mode_changed: { mode: "redirect"; reason: "in_app_browser" | "popup_blocked" };
-    sync_started: { source: Source };
-    sync_succeeded: { source: Source };
-    sync_failed: { source: Source; error?: SyncError | null };
+    // After connecting, for a source the page acted on (sync, pause, …) or watches.
+    sync_started: { source: Source; job_name: string | null; trigger: "manual" | "schedule" | null };
+    sync_succeeded: { source: Source; job_name: string | null };
+    sync_failed: { source: Source; job_name: string | null; error: SyncError | null };
     paused: { source: Source };
     unpaused: { source: Source };
-    schedule_changed: { source: Source };
+    schedule_changed: { source: Source; schedule: Schedule };
   }
 
   type EventType = keyof EventMap;
@@ -159,8 +163,11 @@ declare namespace StitchBridge {
     unpause(options: SourceRef): Promise<Source>;
     /** Change the schedule (needs the `schedule` action). */
     setSchedule(options: ScheduleOptions): Promise<Source>;
-    /** The source as the bridge has it now. */
+    /** The source as the bridge has it now (its sync state at most BRIDGE_SYNC_POLL seconds old). */
     getSource(options: SourceRef): Promise<Source>;
+    /** Events for this source's changes from now on (sync started/ended, paused, schedule);
+     *  it is read again only while a sync runs. Returns the call that stops watching. */
+    watch(options: SourceRef): () => void;
     /** Listen to one event type, or to every event with "event"; returns the unsubscribe call. */
     on<T extends EventType>(name: T, handler: (event: WidgetEventOf<T>) => void): () => void;
     on(name: "event", handler: (event: WidgetEvent) => void): () => void;

@@ -54,6 +54,8 @@ def test_sessions_are_minted_only_for_the_signed_in_user(stacks: Any) -> None:
         timeout=10,
     ).json()
     assert session["end_user_id"] == "bob"
+    # What the page's connection rows offer: sync now, schedule, pause.
+    assert session["actions"] == ["sync", "schedule", "pause"]
     assert httpx.get(f"{stack.demo_url}/?user=../x", timeout=10).status_code == 400
 
 
