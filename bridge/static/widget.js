@@ -35,7 +35,6 @@
   class StitchBridgeError extends Error {
     constructor(message, code, details) {
       super(message);
-      this.name = new.target.name;
       this.code = code;
       this.details = details || {};
     }
@@ -60,6 +59,17 @@
       super(message, code, details);
       this.status = status || 0;
     }
+  }
+  // Names spelled out, not read from the classes: the minifier renames classes, and pages
+  // (and the TypeScript declarations) rely on `err.name`.
+  for (const [type, name] of [
+    [StitchBridgeError, "StitchBridgeError"],
+    [PopupBlockedError, "PopupBlockedError"],
+    [SessionExpiredError, "SessionExpiredError"],
+    [CancelledError, "CancelledError"],
+    [SourceError, "SourceError"],
+  ]) {
+    Object.defineProperty(type.prototype, "name", { value: name, writable: true, configurable: true });
   }
 
   function randomId() {
