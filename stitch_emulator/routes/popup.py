@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from stitch_emulator.provider import POPUP_CALLBACK_PATH, ProviderState, provider_for
+from stitch_emulator.provider import POPUP_CALLBACK_PATH, ProviderState
 from stitch_emulator.state.errors import ApiError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -125,9 +125,8 @@ def _owned_source(backend: Any, account_id: int, source_id: Any) -> bool:
     return source.get("deleted_at") is None
 
 
-def routes(backend: Any) -> list[BaseRoute]:
-    """Routes of the popup app and `/stitch.js`."""
-    provider = provider_for(backend)
+def routes(backend: Any, provider: ProviderState) -> list[BaseRoute]:
+    """Routes of the popup app and `/stitch.js`; its OAuth runs against `provider`."""
     attempts = _OAuthAttempts(backend.clock.now)
     page = (STATIC / "popup" / "index.html").read_bytes()
     script = (STATIC / "stitch.js").read_bytes()

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from stitch_emulator.provider import Consent, ProviderClient, Redirect, provider_for
+from stitch_emulator.provider import Consent, ProviderClient, ProviderState, Redirect
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "provider"
 
@@ -46,7 +46,7 @@ def _error_page(template: Template, error: str, description: str) -> HTMLRespons
     return HTMLResponse(body, status_code=400, headers=_page_headers())
 
 
-def _consent_page(template: Template, consent: Consent, provider: Any) -> HTMLResponse:
+def _consent_page(template: Template, consent: Consent, provider: ProviderState) -> HTMLResponse:
     redirect = urlsplit(consent.redirect_uri)
     redirect_origin = f"{redirect.scheme}://{redirect.netloc}"
     body = template.substitute(
@@ -99,9 +99,8 @@ def _parse_client(body: dict[str, Any]) -> ProviderClient | str:
     )
 
 
-def routes(backend: Any) -> list[BaseRoute]:
+def routes(provider: ProviderState) -> list[BaseRoute]:
     """Routes of the fake provider and its `/_emulator/provider/` controls."""
-    provider = provider_for(backend)
     consent_template = _template("consent.html")
     error_template = _template("error.html")
 
