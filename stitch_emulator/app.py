@@ -9,6 +9,7 @@ from starlette.routing import BaseRoute
 
 from .clock import Clock
 from .config import EmulatorConfig
+from .provider import ProviderState
 from .routes import (
     accounts,
     controls,
@@ -16,11 +17,11 @@ from .routes import (
     jobs,
     oauth,
     popup,
-    provider,
     source_types,
     sources,
     streams,
 )
+from .routes import provider as provider_routes
 from .routes.common import api_error, http_error
 from .routes.middleware import FaultInjection, RequestLog, StatePersistence
 from .state.backend import EmulatorBackend
@@ -34,12 +35,16 @@ def create_app(config: EmulatorConfig | None = None, *, clock: Clock | None = No
     themselves.
     """
     config = config or EmulatorConfig()
-    backend = EmulatorBackend(config, clock or Clock())
+    clock = clock or Clock()
+    # One fake OAuth provider per app: its routes, the popup's callback and the backend's reset
+    # share it; time is the app's clock, so tests expire codes by moving it.
+    provider = ProviderState(now=clock.now)
+    backend = EmulatorBackend(config, clock, provider=provider)
     route_list: list[BaseRoute] = []
     for area in (accounts, oauth, source_types, sources, streams, jobs, destinations, controls):
         route_list += area.routes(backend)
-    route_list += popup.routes(backend)
-    route_list += provider.routes(backend)
+    route_list += popup.routes(backend, provider)
+    route_list += provider_routes.routes(provider)
     # Outermost first: the log sees what the client saw, faults included.
     middleware = [
         Middleware(RequestLog, backend=backend),

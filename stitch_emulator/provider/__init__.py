@@ -1,8 +1,10 @@
-"""A fake third-party OAuth 2.0 provider (stands in for HubSpot) and the state it keeps."""
+"""A fake third-party OAuth 2.0 provider (stands in for HubSpot) and the state it keeps.
+
+`create_app` builds one `ProviderState` per emulator app and hands it to the provider routes, the
+popup's OAuth callback and the backend (whose reset clears it), so they share clients and codes.
+"""
 
 from __future__ import annotations
-
-from typing import Any
 
 from .models import ProviderClient, ProviderUser
 from .state import (
@@ -25,18 +27,4 @@ __all__ = [
     "ProviderUser",
     "Redirect",
     "Refusal",
-    "provider_for",
 ]
-
-
-def provider_for(backend: Any) -> ProviderState:
-    """The provider of this emulator backend, created on first use and kept on the backend.
-
-    Both the provider routes and the popup's OAuth callback reach it this way, so they share
-    one set of clients and codes per emulator app.
-    """
-    provider: ProviderState | None = getattr(backend, "provider", None)
-    if provider is None:
-        provider = ProviderState(now=backend.clock.now)
-        backend.provider = provider
-    return provider

@@ -1,6 +1,8 @@
 """authlib's authorization server, wired to the provider's in-memory store, free of any web framework.
 
 The routes hand it plain method/URL/parameter pairs/headers and get back `(status, body, headers)`.
+The server names the store it needs (`GrantStore`) rather than importing the provider that keeps
+one: the provider depends on the server, never the other way round.
 """
 
 from __future__ import annotations
@@ -8,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from authlib.oauth2.rfc6749 import AuthorizationServer, OAuth2Payload, OAuth2Request
 from authlib.oauth2.rfc6749.grants import AuthorizationCodeGrant, RefreshTokenGrant
@@ -24,12 +26,33 @@ from .models import (
     origin_of,
 )
 
-if TYPE_CHECKING:
-    from .state import ProviderState
-
 ACCESS_TOKEN_TTL = 1800  # seconds, as HubSpot's access tokens
 
 Response = tuple[int, Any, list[tuple[str, str]]]
+
+
+class GrantStore(Protocol):
+    """Where the grants keep clients, codes and tokens (`ProviderState` is one)."""
+
+    clients: dict[str, ProviderClient]
+
+    def save_code(self, *, code: str, **fields: Any) -> None: ...
+
+    def find_code(self, code: str, client_id: str) -> AuthorizationCode | None: ...
+
+    def spend_code(self, code: str) -> None: ...
+
+    def save_token(
+        self,
+        token: Mapping[str, Any],
+        *,
+        client_id: str,
+        user: ProviderUser,
+        refresh_token: str | None,
+        code: str | None,
+    ) -> IssuedToken: ...
+
+    def find_refresh_token(self, refresh_token: str) -> IssuedToken | None: ...
 
 
 class _Payload(OAuth2Payload):  # type: ignore[misc]
@@ -156,7 +179,7 @@ def _bearer_token(
 
 
 class ProviderServer(AuthorizationServer):  # type: ignore[misc]
-    def __init__(self, store: ProviderState) -> None:
+    def __init__(self, store: GrantStore) -> None:
         super().__init__(scopes_supported=list(SCOPES_SUPPORTED))
         self.store = store
         self.register_token_generator("default", _bearer_token)

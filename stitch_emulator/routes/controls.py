@@ -19,6 +19,7 @@ from ..state.timefmt import iso
 from .common import read_json, reply
 
 SWITCHES = {"current_step_hints": bool, "rate_limit_jobs": bool, "cron_scheduling": bool}
+PREFIX = "/_emulator"
 NUMBERS = ("check_delay", "job_duration", "destination_limit")
 
 
@@ -78,126 +79,138 @@ def _job_script(body: dict[str, Any]) -> JobScript:
     return JobScript(source_id, outcome, phase, message)
 
 
-def routes(backend: EmulatorBackend) -> list[BaseRoute]:
-    async def body_of(request: Request) -> dict[str, Any]:
-        body = await read_json(request)
-        if body is None:
-            return {}
-        if not isinstance(body, dict):
-            raise _bad("the body must be a JSON object")
-        return body
+async def _body_of(request: Request) -> dict[str, Any]:
+    body = await read_json(request)
+    if body is None:
+        return {}
+    if not isinstance(body, dict):
+        raise _bad("the body must be a JSON object")
+    return body
 
-    async def reset(request: Request) -> Response:
-        backend.reset()
+
+class _Controls:
+    """The handlers, bound to one backend."""
+
+    def __init__(self, backend: EmulatorBackend) -> None:
+        self.backend = backend
+
+    async def reset(self, request: Request) -> Response:
+        self.backend.reset()
         return reply({"status": "reset"})
 
-    async def add_fault(request: Request) -> Response:
+    async def add_fault(self, request: Request) -> Response:
         try:
-            fault = parse_fault(await body_of(request))
+            fault = parse_fault(await _body_of(request))
         except ValueError as error:
             raise _bad(str(error)) from None
-        backend.controls.add_fault(fault)
-        return reply({"faults": backend.controls.faults()})
+        self.backend.controls.add_fault(fault)
+        return reply({"faults": self.backend.controls.faults()})
 
-    async def clear_faults(request: Request) -> Response:
-        backend.controls.clear_faults()
+    async def clear_faults(self, request: Request) -> Response:
+        self.backend.controls.clear_faults()
         return reply({"faults": []})
 
-    async def list_faults(request: Request) -> Response:
-        return reply({"faults": backend.controls.faults()})
+    async def list_faults(self, request: Request) -> Response:
+        return reply({"faults": self.backend.controls.faults()})
 
-    async def list_requests(request: Request) -> Response:
-        return reply({"requests": backend.controls.requests()})
+    async def list_requests(self, request: Request) -> Response:
+        return reply({"requests": self.backend.controls.requests()})
 
-    async def clear_requests(request: Request) -> Response:
-        backend.controls.clear_requests()
+    async def clear_requests(self, request: Request) -> Response:
+        self.backend.controls.clear_requests()
         return reply({"requests": []})
 
-    async def state(request: Request) -> Response:
-        return reply(backend.snapshot())
+    async def state(self, request: Request) -> Response:
+        return reply(self.backend.snapshot())
 
-    async def authorize(request: Request) -> Response:
+    async def authorize(self, request: Request) -> Response:
         source_id = request.path_params["source_id"]
-        owner = backend.source_owner(source_id)
+        owner = self.backend.source_owner(source_id)
         if owner is None:
             raise not_found(f"source not found ({source_id})")
-        return reply(backend.authorize_source(owner, source_id))
+        return reply(self.backend.authorize_source(owner, source_id))
 
-    async def clock(request: Request) -> Response:
-        advance = (await body_of(request)).get("advance", 0)
+    async def clock(self, request: Request) -> Response:
+        advance = (await _body_of(request)).get("advance", 0)
         if not isinstance(advance, int | float) or advance < 0:
             raise _bad("advance must be a non-negative number of seconds")
-        backend.clock.advance(float(advance))
-        return await now(request)
+        self.backend.clock.advance(float(advance))
+        return await self.now(request)
 
-    async def now(request: Request) -> Response:
-        return reply({"now": iso(backend.clock.now()), "frozen": backend.clock.frozen})
+    async def now(self, request: Request) -> Response:
+        return reply({"now": iso(self.backend.clock.now()), "frozen": self.backend.clock.frozen})
 
-    async def script_check(request: Request) -> Response:
-        backend.script_check(_check_script(await body_of(request)))
-        return reply({"check_scripts": backend.check_scripts()})
+    async def script_check(self, request: Request) -> Response:
+        self.backend.script_check(_check_script(await _body_of(request)))
+        return reply({"check_scripts": self.backend.check_scripts()})
 
-    async def script_job(request: Request) -> Response:
-        script = _job_script(await body_of(request))
-        backend.script_job(script)
+    async def script_job(self, request: Request) -> Response:
+        script = _job_script(await _body_of(request))
+        self.backend.script_job(script)
         return reply(dataclasses.asdict(script))
 
-    async def clear_job_scripts(request: Request) -> Response:
-        backend.clear_job_scripts()
+    async def clear_job_scripts(self, request: Request) -> Response:
+        self.backend.clear_job_scripts()
         return reply({"job_scripts": []})
 
-    async def clear_check_scripts(request: Request) -> Response:
-        backend.clear_check_scripts()
+    async def clear_check_scripts(self, request: Request) -> Response:
+        self.backend.clear_check_scripts()
         return reply({"check_scripts": []})
 
-    async def configure(request: Request) -> Response:
-        backend.configure(**_config_changes(await body_of(request)))
-        return await show_config(request)
+    async def configure(self, request: Request) -> Response:
+        self.backend.configure(**_config_changes(await _body_of(request)))
+        return await self.show_config(request)
 
-    async def show_config(request: Request) -> Response:
-        return reply(public_config(backend.config))
+    async def show_config(self, request: Request) -> Response:
+        return reply(public_config(self.backend.config))
 
-    async def add_account(request: Request) -> Response:
-        body = await body_of(request)
-        suffix = backend.world.next_ids.get("account", 0)
+    async def add_account(self, request: Request) -> Response:
+        body = await _body_of(request)
+        suffix = self.backend.world.next_ids.get("account", 0)
         owner = {
             "email": str(body.get("email") or f"account-{suffix}@emulator.stitch.invalid"),
             "first_name": str(body.get("first_name") or "Test"),
             "last_name": str(body.get("last_name") or "Owner"),
             "company": str(body.get("company") or "Test company"),
         }
-        account = backend.add_account(owner)
+        account = self.backend.add_account(owner)
         return reply({"id": account.id, "access_token": account.access_tokens[0]})
 
-    async def extraction_log(request: Request) -> Response:
-        text = backend.extraction_log_text(request.path_params["job_name"])
+    async def extraction_log(self, request: Request) -> Response:
+        text = self.backend.extraction_log_text(request.path_params["job_name"])
         if text is None:
             raise not_found("no such job")
         return PlainTextResponse(text)
 
-    prefix = "/_emulator"
-    return [
-        Route(f"{prefix}/reset", reset, methods=["POST"]),
-        Route(f"{prefix}/faults", add_fault, methods=["POST"]),
-        Route(f"{prefix}/faults", clear_faults, methods=["DELETE"]),
-        Route(f"{prefix}/faults", list_faults, methods=["GET"]),
-        Route(f"{prefix}/requests", list_requests, methods=["GET"]),
-        Route(f"{prefix}/requests", clear_requests, methods=["DELETE"]),
-        Route(f"{prefix}/state", state, methods=["GET"]),
-        Route(f"{prefix}/sources/{{source_id:int}}/authorize", authorize, methods=["POST"]),
-        Route(f"{prefix}/clock", clock, methods=["POST"]),
-        Route(f"{prefix}/clock", now, methods=["GET"]),
-        Route(f"{prefix}/checks", script_check, methods=["POST"]),
-        Route(f"{prefix}/checks", clear_check_scripts, methods=["DELETE"]),
-        Route(f"{prefix}/jobs", script_job, methods=["POST"]),
-        Route(f"{prefix}/jobs", clear_job_scripts, methods=["DELETE"]),
-        Route(f"{prefix}/config", configure, methods=["POST"]),
-        Route(f"{prefix}/config", show_config, methods=["GET"]),
-        Route(f"{prefix}/accounts", add_account, methods=["POST"]),
-        Route(
-            f"{prefix}/extraction-logs/{{job_name}}",
-            extraction_log,
-            methods=["GET"],
-            name="extraction_log",
-        ),
-    ]
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(f"{PREFIX}/reset", self.reset, methods=["POST"]),
+            Route(f"{PREFIX}/faults", self.add_fault, methods=["POST"]),
+            Route(f"{PREFIX}/faults", self.clear_faults, methods=["DELETE"]),
+            Route(f"{PREFIX}/faults", self.list_faults, methods=["GET"]),
+            Route(f"{PREFIX}/requests", self.list_requests, methods=["GET"]),
+            Route(f"{PREFIX}/requests", self.clear_requests, methods=["DELETE"]),
+            Route(f"{PREFIX}/state", self.state, methods=["GET"]),
+            Route(
+                f"{PREFIX}/sources/{{source_id:int}}/authorize", self.authorize, methods=["POST"]
+            ),
+            Route(f"{PREFIX}/clock", self.clock, methods=["POST"]),
+            Route(f"{PREFIX}/clock", self.now, methods=["GET"]),
+            Route(f"{PREFIX}/checks", self.script_check, methods=["POST"]),
+            Route(f"{PREFIX}/checks", self.clear_check_scripts, methods=["DELETE"]),
+            Route(f"{PREFIX}/jobs", self.script_job, methods=["POST"]),
+            Route(f"{PREFIX}/jobs", self.clear_job_scripts, methods=["DELETE"]),
+            Route(f"{PREFIX}/config", self.configure, methods=["POST"]),
+            Route(f"{PREFIX}/config", self.show_config, methods=["GET"]),
+            Route(f"{PREFIX}/accounts", self.add_account, methods=["POST"]),
+            Route(
+                f"{PREFIX}/extraction-logs/{{job_name}}",
+                self.extraction_log,
+                methods=["GET"],
+                name="extraction_log",
+            ),
+        ]
+
+
+def routes(backend: EmulatorBackend) -> list[BaseRoute]:
+    return _Controls(backend).routes()

@@ -70,6 +70,30 @@ def _consent_page(params: dict[str, str], prefill: Mapping[str, str]) -> HTMLRes
     )
 
 
+def _consenting_owner(given: dict[str, str]) -> dict[str, str]:
+    """Who signs in or up on the consent page; blanks get placeholder values."""
+    owner = {key: given.get(key, "").strip() for key in OWNER}
+    if "@" not in owner["email"]:
+        owner["email"] = f"user-{secrets.token_hex(4)}@emulator.stitch.invalid"
+    owner["first_name"] = owner["first_name"] or "Stitch"
+    owner["last_name"] = owner["last_name"] or "User"
+    owner["company"] = owner["company"] or "Emulated company"
+    return owner
+
+
+async def _token_params(request: Request) -> dict[str, str]:
+    """§13.2: form-encoded as documented, JSON accepted too."""
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(await request.body() or b"{}")
+        except ValueError:
+            data = {}
+        data = data if isinstance(data, dict) else {}
+    else:
+        data = dict((await request.form()).items())
+    return {key: str(value) for key, value in data.items() if value is not None}
+
+
 def routes(backend: EmulatorBackend) -> list[BaseRoute]:
     server = PartnerAuthorizationServer(backend)
 
@@ -95,28 +119,12 @@ def routes(backend: EmulatorBackend) -> list[BaseRoute]:
             if error.redirect_uri:
                 return server.handle_error_response(oauth_request, error)
             return _error_page(error)
-        account = None
-        if given.get("decision") == "approve":
-            owner = {key: given.get(key, "").strip() for key in OWNER}
-            if "@" not in owner["email"]:
-                owner["email"] = f"user-{secrets.token_hex(4)}@emulator.stitch.invalid"
-            owner["first_name"] = owner["first_name"] or "Stitch"
-            owner["last_name"] = owner["last_name"] or "User"
-            owner["company"] = owner["company"] or "Emulated company"
-            account = backend.consent(owner)
+        approved = given.get("decision") == "approve"
+        account = backend.consent(_consenting_owner(given)) if approved else None
         return server.create_authorization_response(oauth_request, grant_user=account, grant=grant)
 
     async def token(request: Request) -> Response:
-        # §13.2: form-encoded as documented, JSON accepted too.
-        if request.headers.get("content-type", "").startswith("application/json"):
-            try:
-                data = json.loads(await request.body() or b"{}")
-            except ValueError:
-                data = {}
-            data = data if isinstance(data, dict) else {}
-        else:
-            data = dict((await request.form()).items())
-        params = {key: str(value) for key, value in data.items() if value is not None}
+        params = await _token_params(request)
         oauth_request = PartnerRequest("POST", str(request.url), request.headers, params)
         return server.create_token_response(oauth_request)
 

@@ -22,7 +22,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from stitch_emulator.provider import POPUP_CALLBACK_PATH, ProviderState, provider_for
+from stitch_emulator.provider import POPUP_CALLBACK_PATH, ProviderState
 from stitch_emulator.state.errors import ApiError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -125,47 +125,52 @@ def _owned_source(backend: Any, account_id: int, source_id: Any) -> bool:
     return source.get("deleted_at") is None
 
 
-def routes(backend: Any) -> list[BaseRoute]:
-    """Routes of the popup app and `/stitch.js`."""
-    provider = provider_for(backend)
-    attempts = _OAuthAttempts(backend.clock.now)
-    page = (STATIC / "popup" / "index.html").read_bytes()
-    script = (STATIC / "stitch.js").read_bytes()
-    error_page = Template((STATIC / "popup" / "oauth-error.html").read_text(encoding="utf-8"))
+class _PopupEndpoints:
+    """The handlers, bound to one backend and its provider."""
 
-    async def js_client(request: Request) -> Response:
-        return Response(page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+    def __init__(self, backend: Any, provider: ProviderState) -> None:
+        self.backend = backend
+        self.provider = provider
+        self.attempts = _OAuthAttempts(backend.clock.now)
+        self.page = (STATIC / "popup" / "index.html").read_bytes()
+        self.script = (STATIC / "stitch.js").read_bytes()
+        self.error_page = Template(
+            (STATIC / "popup" / "oauth-error.html").read_text(encoding="utf-8")
+        )
 
-    async def stitch_js(request: Request) -> Response:
+    async def js_client(self, request: Request) -> Response:
+        return Response(self.page, media_type="text/html; charset=utf-8", headers=PAGE_HEADERS)
+
+    async def stitch_js(self, request: Request) -> Response:
         headers = {"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"}
-        return Response(script, media_type="text/javascript; charset=utf-8", headers=headers)
+        return Response(self.script, media_type="text/javascript; charset=utf-8", headers=headers)
 
-    async def session(request: Request) -> Response:
+    async def session(self, request: Request) -> Response:
         token = (await _json_object(request)).get("ephemeral_token")
         if not isinstance(token, str) or not token:
             return _error(400, "InvalidBody", "ephemeral_token is required")
         try:
-            session_token = backend.exchange_ephemeral_token(token)
+            session_token = self.backend.exchange_ephemeral_token(token)
         except KeyError:
             return _error(401, "InvalidEphemeralToken", "unknown, used or expired ephemeral token")
         return JSONResponse({"session_token": session_token}, headers={"Cache-Control": "no-store"})
 
-    async def oauth_start(request: Request) -> Response:
+    async def oauth_start(self, request: Request) -> Response:
         token = _bearer(request)
-        account = backend.account_for_token(token) if token else None
+        account = self.backend.account_for_token(token) if token else None
         if account is None:
             return _error(401, "Unauthorized", "invalid or missing session token")
         source_id = (await _json_object(request)).get("source_id")
-        if not _owned_source(backend, account.id, source_id):
+        if not _owned_source(self.backend, account.id, source_id):
             return _error(400, "InvalidId", f"source not found ({source_id})")
         redirect_uri = _origin(request) + POPUP_CALLBACK_PATH
-        state, verifier = attempts.begin(account.id, source_id, redirect_uri)
+        state, verifier = self.attempts.begin(account.id, source_id, redirect_uri)
         query = urlencode(
             {
                 "response_type": "code",
-                "client_id": provider.builtin_client.client_id,
+                "client_id": self.provider.builtin_client.client_id,
                 "redirect_uri": redirect_uri,
-                "scope": provider.builtin_client.scope,
+                "scope": self.provider.builtin_client.scope,
                 "state": state,
                 "code_challenge": create_s256_code_challenge(verifier),
                 "code_challenge_method": "S256",
@@ -173,30 +178,36 @@ def routes(backend: Any) -> list[BaseRoute]:
         )
         return JSONResponse({"authorize_url": f"/provider/authorize?{query}"})
 
-    async def oauth_callback(request: Request) -> Response:
-        attempt = attempts.take(request.query_params.get("state", ""))
+    async def oauth_callback(self, request: Request) -> Response:
+        attempt = self.attempts.take(request.query_params.get("state", ""))
         if attempt is None:
             return _callback_error_page(
-                error_page, "This authorization is unknown, used or expired."
+                self.error_page, "This authorization is unknown, used or expired."
             )
         code = request.query_params.get("code")
         if request.query_params.get("error") == "access_denied":
             outcome = "denied"
-        elif not code or not _exchange_code(provider, _origin(request), attempt, code):
+        elif not code or not _exchange_code(self.provider, _origin(request), attempt, code):
             outcome = "failed"
         else:
             try:
-                backend.authorize_source(attempt.account_id, attempt.source_id)
+                self.backend.authorize_source(attempt.account_id, attempt.source_id)
                 outcome = "approved"
             except (ApiError, LookupError):  # the source went away meanwhile
                 outcome = "failed"
         return RedirectResponse(f"{POPUP_PATH}#oauth={outcome}", status_code=303)
 
-    return [
-        Route(POPUP_PATH, js_client, methods=["GET"]),
-        Route(f"{POPUP_PATH}/session", session, methods=["POST"]),
-        Route(f"{POPUP_PATH}/oauth/start", oauth_start, methods=["POST"]),
-        Route(POPUP_CALLBACK_PATH, oauth_callback, methods=["GET"]),
-        Mount(f"{POPUP_PATH}/assets", app=StaticFiles(directory=STATIC / "popup" / "assets")),
-        Route("/stitch.js", stitch_js, methods=["GET"]),
-    ]
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route(POPUP_PATH, self.js_client, methods=["GET"]),
+            Route(f"{POPUP_PATH}/session", self.session, methods=["POST"]),
+            Route(f"{POPUP_PATH}/oauth/start", self.oauth_start, methods=["POST"]),
+            Route(POPUP_CALLBACK_PATH, self.oauth_callback, methods=["GET"]),
+            Mount(f"{POPUP_PATH}/assets", app=StaticFiles(directory=STATIC / "popup" / "assets")),
+            Route("/stitch.js", self.stitch_js, methods=["GET"]),
+        ]
+
+
+def routes(backend: Any, provider: ProviderState) -> list[BaseRoute]:
+    """Routes of the popup app and `/stitch.js`; its OAuth runs against `provider`."""
+    return _PopupEndpoints(backend, provider).routes()

@@ -17,7 +17,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from stitch_emulator.provider import Consent, ProviderClient, Redirect, provider_for
+from stitch_emulator.provider import Consent, ProviderClient, ProviderState, Redirect
 
 STATIC = Path(__file__).resolve().parent.parent / "static" / "provider"
 
@@ -46,7 +46,7 @@ def _error_page(template: Template, error: str, description: str) -> HTMLRespons
     return HTMLResponse(body, status_code=400, headers=_page_headers())
 
 
-def _consent_page(template: Template, consent: Consent, provider: Any) -> HTMLResponse:
+def _consent_page(template: Template, consent: Consent, provider: ProviderState) -> HTMLResponse:
     redirect = urlsplit(consent.redirect_uri)
     redirect_origin = f"{redirect.scheme}://{redirect.netloc}"
     body = template.substitute(
@@ -99,40 +99,48 @@ def _parse_client(body: dict[str, Any]) -> ProviderClient | str:
     )
 
 
-def routes(backend: Any) -> list[BaseRoute]:
-    """Routes of the fake provider and its `/_emulator/provider/` controls."""
-    provider = provider_for(backend)
-    consent_template = _template("consent.html")
-    error_template = _template("error.html")
+class _ProviderEndpoints:
+    """The handlers, bound to one provider."""
 
-    async def authorize(request: Request) -> Response:
-        outcome = provider.begin_authorization(str(request.url), request.query_params.multi_items())
+    def __init__(self, provider: ProviderState) -> None:
+        self.provider = provider
+        self.consent_template = _template("consent.html")
+        self.error_template = _template("error.html")
+
+    async def authorize(self, request: Request) -> Response:
+        outcome = self.provider.begin_authorization(
+            str(request.url), request.query_params.multi_items()
+        )
         if isinstance(outcome, Consent):
-            return _consent_page(consent_template, outcome, provider)
+            return _consent_page(self.consent_template, outcome, self.provider)
         if isinstance(outcome, Redirect):
             return RedirectResponse(outcome.location, status_code=302)
-        return _error_page(error_template, outcome.error, outcome.description)
+        return _error_page(self.error_template, outcome.error, outcome.description)
 
-    async def decide(request: Request) -> Response:
+    async def decide(self, request: Request) -> Response:
         form = await request.form()
         ticket, decision = form.get("ticket"), form.get("decision")
         if not isinstance(ticket, str) or decision not in ("approve", "deny"):
-            return _error_page(error_template, "invalid_request", "Approve or deny the request.")
-        outcome = provider.decide(ticket, approve=decision == "approve")
+            return _error_page(
+                self.error_template, "invalid_request", "Approve or deny the request."
+            )
+        outcome = self.provider.decide(ticket, approve=decision == "approve")
         if isinstance(outcome, Redirect):
             # 303: the browser follows with a GET, whatever the method of the consent form.
             return RedirectResponse(outcome.location, status_code=303)
-        return _error_page(error_template, outcome.error, outcome.description)
+        return _error_page(self.error_template, outcome.error, outcome.description)
 
-    async def token(request: Request) -> Response:
+    async def token(self, request: Request) -> Response:
         form = await request.form()
         pairs = [(k, v) for k, v in form.multi_items() if isinstance(v, str)]
-        status, body, headers = provider.token_response(str(request.url), pairs, request.headers)
+        status, body, headers = self.provider.token_response(
+            str(request.url), pairs, request.headers
+        )
         return JSONResponse(body, status_code=status, headers=dict(headers))
 
-    async def userinfo(request: Request) -> Response:
+    async def userinfo(self, request: Request) -> Response:
         scheme, _, credentials = request.headers.get("authorization", "").partition(" ")
-        info = provider.userinfo(credentials.strip()) if scheme.lower() == "bearer" else None
+        info = self.provider.userinfo(credentials.strip()) if scheme.lower() == "bearer" else None
         if info is None:
             return JSONResponse(
                 {"error": "invalid_token", "error_description": "Unknown or expired access token."},
@@ -141,7 +149,7 @@ def routes(backend: Any) -> list[BaseRoute]:
             )
         return JSONResponse(info)
 
-    async def register_client(request: Request) -> Response:
+    async def register_client(self, request: Request) -> Response:
         body = await _json_body(request)
         if body is None:
             return _control_error("the body must be a JSON object")
@@ -149,7 +157,7 @@ def routes(backend: Any) -> list[BaseRoute]:
         if isinstance(client, str):
             return _control_error(client)
         try:
-            provider.register_client(client)
+            self.provider.register_client(client)
         except ValueError as error:
             return _control_error(str(error))
         return JSONResponse(
@@ -160,28 +168,34 @@ def routes(backend: Any) -> list[BaseRoute]:
             }
         )
 
-    async def configure(request: Request) -> Response:
+    async def configure(self, request: Request) -> Response:
         body = await _json_body(request) if request.method == "POST" else {}
         if body is None:
             return _control_error("the body must be a JSON object")
         if any(v is not None and not isinstance(v, str) for v in body.values()):
             return _control_error("values must be an OAuth error code (string) or null")
         try:
-            return JSONResponse(provider.configure(**body))
+            return JSONResponse(self.provider.configure(**body))
         except ValueError as error:
             return _control_error(str(error))
 
-    async def reset(request: Request) -> Response:
-        provider.reset()
+    async def reset(self, request: Request) -> Response:
+        self.provider.reset()
         return JSONResponse({"status": "reset"})
 
-    return [
-        Route("/provider/authorize", authorize, methods=["GET"]),
-        Route("/provider/authorize", decide, methods=["POST"]),
-        Route("/provider/token", token, methods=["POST"]),
-        Route("/provider/userinfo", userinfo, methods=["GET"]),
-        Mount("/provider/assets", app=StaticFiles(directory=STATIC / "assets")),
-        Route("/_emulator/provider/clients", register_client, methods=["POST"]),
-        Route("/_emulator/provider/config", configure, methods=["GET", "POST"]),
-        Route("/_emulator/provider/reset", reset, methods=["POST"]),
-    ]
+    def routes(self) -> list[BaseRoute]:
+        return [
+            Route("/provider/authorize", self.authorize, methods=["GET"]),
+            Route("/provider/authorize", self.decide, methods=["POST"]),
+            Route("/provider/token", self.token, methods=["POST"]),
+            Route("/provider/userinfo", self.userinfo, methods=["GET"]),
+            Mount("/provider/assets", app=StaticFiles(directory=STATIC / "assets")),
+            Route("/_emulator/provider/clients", self.register_client, methods=["POST"]),
+            Route("/_emulator/provider/config", self.configure, methods=["GET", "POST"]),
+            Route("/_emulator/provider/reset", self.reset, methods=["POST"]),
+        ]
+
+
+def routes(provider: ProviderState) -> list[BaseRoute]:
+    """Routes of the fake provider and its `/_emulator/provider/` controls."""
+    return _ProviderEndpoints(provider).routes()

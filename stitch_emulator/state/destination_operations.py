@@ -1,4 +1,7 @@
-"""Destination operations of the backend (§5.7), kept apart from sources and accounts."""
+"""Destinations and their types (§5.7) as a part of the backend.
+
+Plain and unlocked: `EmulatorBackend` serialises and settles around every call.
+"""
 
 from __future__ import annotations
 
@@ -6,62 +9,58 @@ import copy
 from typing import Any
 
 from . import destinations
+from .context import Context
 from .errors import ApiError, not_found
-from .operations import operation
+from .model import Destination
 
 
 class DestinationOperations:
-    """Mixed into EmulatorBackend, whose world, clock, config and lock it uses."""
+    def __init__(self, ctx: Context) -> None:
+        self.ctx = ctx
 
-    def _destination_card(self, type_name: str) -> dict[str, Any]:
-        return self.catalogue.destination_types[type_name]
+    def _card(self, type_name: str) -> dict[str, Any]:
+        return self.ctx.catalogue.destination_types[type_name]
 
-    def list_destination_types(self) -> list[dict[str, Any]]:
-        return copy.deepcopy(list(self.catalogue.destination_types.values()))
+    def render(self, destination: Destination, *, with_check: bool = False) -> dict[str, Any]:
+        return destinations.render(destination, self._card(destination.type), with_check=with_check)
 
-    def get_destination_type(self, type_name: str) -> dict[str, Any]:
-        card = self.catalogue.destination_types.get(type_name)
+    def list_types(self) -> list[dict[str, Any]]:
+        return copy.deepcopy(list(self.ctx.catalogue.destination_types.values()))
+
+    def get_type(self, type_name: str) -> dict[str, Any]:
+        card = self.ctx.catalogue.destination_types.get(type_name)
         if card is None:
             raise not_found(f"destination type not found ({type_name})")
         return copy.deepcopy(card)
 
-    @operation
-    def create_destination(self, account_id: int, body: Any) -> dict[str, Any]:
+    def create(self, account_id: int, body: Any) -> dict[str, Any]:
+        ctx = self.ctx
         destinations.validate_create(
-            self.world,
-            self.catalogue.destination_types,
+            ctx.world,
+            ctx.catalogue.destination_types,
             account_id,
             body,
-            self.config.destination_limit,
+            ctx.config.destination_limit,
         )
-        created = destinations.create(self.world, account_id, body, self.clock.now())
-        return destinations.render(created, self._destination_card(created.type))
+        return self.render(destinations.create(ctx.world, account_id, body, ctx.now()))
 
-    def list_destinations(self, account_id: int, query: dict[str, str]) -> list[dict[str, Any]]:
-        with self._lock:
-            found = destinations.listed(self.world, account_id, query)
-            return [destinations.render(d, self._destination_card(d.type)) for d in found]
+    def listed(self, account_id: int, query: dict[str, str]) -> list[dict[str, Any]]:
+        return [self.render(d) for d in destinations.listed(self.ctx.world, account_id, query)]
 
-    def _destination(self, account_id: int, destination_id: int) -> Any:
-        return next(
-            (d for d in destinations.live(self.world, account_id) if d.id == destination_id),
-            None,
-        )
+    def _live(self, account_id: int, destination_id: int) -> Destination | None:
+        live = destinations.live(self.ctx.world, account_id)
+        return next((d for d in live if d.id == destination_id), None)
 
-    @operation
-    def update_destination(self, account_id: int, destination_id: int, body: Any) -> dict[str, Any]:
-        updated = destinations.update(
-            self._destination(account_id, destination_id), body, self.clock.now()
-        )
-        return destinations.render(updated, self._destination_card(updated.type), with_check=True)
+    def update(self, account_id: int, destination_id: int, body: Any) -> dict[str, Any]:
+        found = self._live(account_id, destination_id)
+        return self.render(destinations.update(found, body, self.ctx.now()), with_check=True)
 
-    @operation
-    def delete_destination(self, account_id: int, destination_id: int) -> dict[str, Any]:
-        found = self._destination(account_id, destination_id)
+    def delete(self, account_id: int, destination_id: int) -> dict[str, Any]:
+        found = self._live(account_id, destination_id)
         if found is None:
             raise ApiError(
                 400,
                 f"Unable to locate dest ({destination_id}) for client ({account_id}) to delete",
             )
-        found.deleted_at = self.clock.now()
+        found.deleted_at = self.ctx.now()
         return {}

@@ -1,4 +1,8 @@
-"""How backend methods run: one at a time, after finishing due work, counting writes."""
+"""How the backend's methods run: one at a time, after finishing due work, counting writes.
+
+Every public method of `EmulatorBackend` wears one of these, so locking and settling are the
+same everywhere; the parts it delegates to are plain and never lock.
+"""
 
 from __future__ import annotations
 
@@ -32,6 +36,18 @@ def reading(method: Callable[..., T]) -> Callable[..., T]:
     def run(self: Any, *args: Any, **kwargs: Any) -> T:
         with self._lock:
             self._settle()
+            return method(self, *args, **kwargs)
+
+    return run
+
+
+def locked(method: Callable[..., T]) -> Callable[..., T]:
+    """A look-up that must not see a half-made change, but needs no settling (it reads no
+    clock-driven state, or is called on the hot path of every request)."""
+
+    @functools.wraps(method)
+    def run(self: Any, *args: Any, **kwargs: Any) -> T:
+        with self._lock:
             return method(self, *args, **kwargs)
 
     return run

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from . import checks, destinations
+from ..config import EmulatorConfig
+from . import checks
+from .context import Context
+from .controls import Controls
+from .destination_operations import DestinationOperations
 from .model import Account, Job
+from .source_operations import SourceOperations
 from .timefmt import iso
-
-if TYPE_CHECKING:
-    from ..config import EmulatorConfig
-    from .backend import EmulatorBackend
 
 
 def _account(account: Account, default_id: int | None) -> dict[str, Any]:
@@ -50,24 +51,27 @@ def public_config(config: EmulatorConfig) -> dict[str, Any]:
     return shown
 
 
-def snapshot(backend: EmulatorBackend) -> dict[str, Any]:
-    world = backend.world
+def snapshot(
+    ctx: Context,
+    controls: Controls,
+    source_part: SourceOperations,
+    destination_part: DestinationOperations,
+) -> dict[str, Any]:
+    """Made from the backend's parts, not the backend: the backend depends on this, not back."""
+    world = ctx.world
     return {
-        "now": iso(backend.clock.now()),
+        "now": iso(ctx.now()),
         "accounts": [_account(a, world.default_account_id) for a in world.accounts],
-        "sources": [backend.render_source(s) for s in world.sources],
+        "sources": [source_part.render(s) for s in world.sources],
         "connection_checks": [
             {"source_id": s.id, **checks.render_check(s.last_check)}
             for s in world.sources
             if s.last_check is not None
         ],
-        "destinations": [
-            destinations.render(d, backend.catalogue.destination_types[d.type])
-            for d in world.destinations
-        ],
+        "destinations": [destination_part.render(d) for d in world.destinations],
         "jobs": [_job(j) for j in world.jobs],
         "check_scripts": [dataclasses.asdict(s) for s in world.check_scripts],
-        "job_scripts": [dataclasses.asdict(s) for s in backend.job_scripts.values()],
-        "faults": backend.controls.faults(),
-        "config": public_config(backend.config),
+        "job_scripts": [dataclasses.asdict(s) for s in ctx.job_scripts.values()],
+        "faults": controls.faults(),
+        "config": public_config(ctx.config),
     }

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from stitch_emulator import EmulatorBackend
-from stitch_emulator.provider import BUILTIN_CLIENT_ID, provider_for
+from stitch_emulator.provider import BUILTIN_CLIENT_ID
 
 STATIC = Path(__file__).resolve().parents[2] / "stitch_emulator" / "static"
 CALLBACK = "http://emulator.test/v2/js-client/oauth/callback"
@@ -182,7 +182,7 @@ async def test_failed_code_exchange_is_reported_and_authorizes_nothing(
 ) -> None:
     start = (await start_oauth(http, session_token, hubspot["id"])).json()
     callback = await consent_and_decide(http, start["authorize_url"], "approve")
-    provider_for(backend).configure(token_error="invalid_grant")
+    backend.provider.configure(token_error="invalid_grant")
     back = await http.get(callback)
     assert back.headers["location"] == "/v2/js-client#oauth=failed"
     assert step(backend, account_id, hubspot["id"]) == "oauth"

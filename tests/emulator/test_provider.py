@@ -13,7 +13,7 @@ from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from starlette.applications import Starlette
 
 from stitch_emulator.clock import Clock
-from stitch_emulator.provider import BUILTIN_CLIENT_ID, provider_for
+from stitch_emulator.provider import BUILTIN_CLIENT_ID, ProviderState
 from stitch_emulator.routes.provider import routes
 
 BASE = "http://emulator.test"
@@ -24,12 +24,13 @@ VERIFIER = "v" * 43 + "-._~0123456789"
 
 @pytest.fixture
 def backend() -> Any:
-    return types.SimpleNamespace(clock=Clock.frozen_at())
+    clock = Clock.frozen_at()
+    return types.SimpleNamespace(clock=clock, provider=ProviderState(now=clock.now))
 
 
 @pytest.fixture
 async def client(backend: Any) -> AsyncIterator[httpx.AsyncClient]:
-    app = Starlette(routes=routes(backend))
+    app = Starlette(routes=routes(backend.provider))
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url=BASE) as http:
         answer = await http.post("/_emulator/provider/clients", json={**CLIENT, "name": "Acme"})
@@ -301,7 +302,7 @@ async def test_client_registration_validates_its_body(
 async def test_builtin_client_only_redirects_to_the_popup_callback_on_its_own_origin(
     client: httpx.AsyncClient, backend: Any
 ) -> None:
-    provider = provider_for(backend)
+    provider = backend.provider
     query = {"response_type": "code", "client_id": BUILTIN_CLIENT_ID}
     own = await client.get(
         "/provider/authorize",
