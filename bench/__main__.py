@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import burst, coldstart, memory, overhead, throughput
+from bench import burst, coldstart, memory, overhead, replicas, throughput
 from bench.report import Row, table
 
 
@@ -32,6 +32,9 @@ def _plan(args: argparse.Namespace) -> dict[str, Callable[[Path], list[Row]]]:
             duration=2.0 if quick else 6.0,
             rounds=2 if quick else 4,
             unfinished=True,
+        ),
+        "replicas": lambda d: replicas.run(
+            d, rounds=1 if quick else 2, duration=2.0 if quick else 5.0, connections=32, widgets=50
         ),
         "burst": lambda d: burst.run(d, users=200 if quick else 1000, rate=args.rate, burst=10),
         "memory": lambda d: memory.run(
