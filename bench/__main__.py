@@ -34,7 +34,7 @@ def _plan(args: argparse.Namespace) -> dict[str, Callable[[Path], list[Row]]]:
             unfinished=True,
         ),
         "replicas": lambda d: replicas.run(
-            d, rounds=1 if quick else 2, duration=2.0 if quick else 5.0, connections=32, widgets=50
+            d, rounds=1 if quick else 3, duration=2.0 if quick else 5.0, connections=32, widgets=50
         ),
         "burst": lambda d: burst.run(d, users=200 if quick else 1000, rate=args.rate, burst=10),
         "memory": lambda d: memory.run(

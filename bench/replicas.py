@@ -13,7 +13,9 @@ Workloads: minting (closed loop, 32 connections; the database is not touched), u
 polls paced like the widget (50 widgets, 500 ms; CPU per request), and the same polls in a closed
 loop (throughput: each poll reads and may write the database and calls Stitch). With two
 replicas the connections and widgets are split evenly, one wrk per replica, as a load balancer
-would. Phases, not alternating rounds: replica 2 is started after replica 1's rounds.
+would. Both replicas run throughout and the rounds alternate (replica 1 alone, both, …), since
+the machine's other load changes by the second; in a one-replica round the idle replica's CPU
+is not counted (with one replica it would not exist).
 """
 
 from __future__ import annotations
@@ -152,11 +154,6 @@ def run(
     load_cpus = cores.load if cores else None
     one, two = Figures.empty(), Figures.empty()
 
-    def phase(replicas: list[procs.Server], calls: list[tuple[str, str]], into: Figures) -> None:
-        for seconds, figures in [(1.0, Figures.empty())] + [(duration, into)] * rounds:
-            # The first pass warms up (imports, caches, pool connections) and is not counted.
-            _measure(replicas, db, calls, work_dir, seconds, connections, load_cpus, figures)
-
     with (
         postgres.server(bin_dir) as db,
         procs.emulator(work_dir, check_delay=CHECK_SECONDS) as emulator,
@@ -167,16 +164,22 @@ def run(
                 procs.pin(pid, cores.database)
         db.psql("CREATE DATABASE bench")
         settings = {"BRIDGE_DATABASE_URL": db.url("bench")}
-        with procs.bridge(work_dir, emulator.url, name="replica-1", **settings) as first:
+        with (
+            procs.bridge(work_dir, emulator.url, name="replica-1", **settings) as first,
+            procs.bridge(work_dir, emulator.url, name="replica-2", **settings) as second,
+        ):
             if cores is not None:
                 procs.pin(first.process.pid, cores.replicas[0])
+                procs.pin(second.process.pid, cores.replicas[1])
             prepared = overhead.prepare(first.url, widgets, settle=False)
             calls = [(f"/v1/sources/{i}", h["Authorization"].split()[1]) for h, i in prepared]
-            phase([first], calls, one)
-            with procs.bridge(work_dir, emulator.url, name="replica-2", **settings) as second:
-                if cores is not None:
-                    procs.pin(second.process.pid, cores.replicas[1])
-                phase([first, second], calls, two)
+            plan = [(1.0, Figures.empty(), Figures.empty())] + [(duration, one, two)] * rounds
+            for seconds, alone, together in plan:
+                # Alternating rounds: one replica serves everything, then both share it. The
+                # first pass warms both up (imports, caches, pool connections), not counted.
+                _measure([first], db, calls, work_dir, seconds, connections, load_cpus, alone)
+                both = [first, second]
+                _measure(both, db, calls, work_dir, seconds, connections, load_cpus, together)
     where = cores.label if cores else "1 core: nothing pinned"
     return _rows(one, two, where, widgets, connections)
 
