@@ -30,11 +30,11 @@ def _plan(args: argparse.Namespace) -> dict[str, Callable[[Path], list[Row]]]:
             d,
             widgets=50,
             duration=2.0 if quick else 6.0,
-            rounds=2 if quick else 4,
+            rounds=2 if quick else 3,
             unfinished=True,
         ),
         "replicas": lambda d: replicas.run(
-            d, rounds=1 if quick else 3, duration=2.0 if quick else 5.0, connections=32, widgets=50
+            d, rounds=1 if quick else 3, duration=2.0 if quick else 4.0, connections=32, widgets=50
         ),
         "burst": lambda d: burst.run(d, users=200 if quick else 1000, rate=args.rate, burst=10),
         "memory": lambda d: memory.run(

@@ -121,8 +121,8 @@ def serve(app: ASGIApp, port: int, loop: str = "auto", http: str = "auto") -> No
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
-        loop=loop,  # type: ignore[arg-type]
-        http=http,  # type: ignore[arg-type]
+        loop=loop,
+        http=http,
     )
 
 
