@@ -13,7 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from bench import burst, coldstart, memory, overhead, throughput
+from bench import burst, coldstart, memory, overhead, replicas, throughput
 from bench.report import Row, table
 
 
@@ -21,10 +21,20 @@ def _plan(args: argparse.Namespace) -> dict[str, Callable[[Path], list[Row]]]:
     quick = args.quick
     return {
         "throughput": lambda d: throughput.run(
-            d, rounds=3, duration=1.5 if quick else 4.0, connections=16
+            d, rounds=3, duration=1.0 if quick else 4.0, connections=32
         ),
         "overhead": lambda d: overhead.run(
             d, widgets=50, duration=2.0 if quick else 5.0, rounds=2 if quick else 3
+        ),
+        "unfinished": lambda d: overhead.run(
+            d,
+            widgets=50,
+            duration=2.0 if quick else 6.0,
+            rounds=2 if quick else 3,
+            unfinished=True,
+        ),
+        "replicas": lambda d: replicas.run(
+            d, rounds=1 if quick else 3, duration=2.0 if quick else 4.0, connections=32, widgets=50
         ),
         "burst": lambda d: burst.run(d, users=200 if quick else 1000, rate=args.rate, burst=10),
         "memory": lambda d: memory.run(
@@ -44,7 +54,8 @@ def main(argv: list[str] | None = None) -> int:
         action="append",
         default=None,
         metavar="NAME",
-        help="run only this benchmark (throughput, overhead, burst, memory, coldstart); repeatable",
+        help="run only this benchmark (throughput, overhead, unfinished, replicas, burst, memory, "
+        "coldstart); repeatable",
     )
     parser.add_argument(
         "--rate",

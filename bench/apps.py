@@ -2,9 +2,16 @@
 
 `python -m bench.apps baseline --port P` — a bare Starlette JSON endpoint, served with exactly
 the uvicorn settings `stitch-bridge serve` uses, as the yardstick for the bridge's throughput.
-`python -m bench.apps emulator --port P --token T [--rate R --burst B]` — the Stitch emulator,
-optionally behind a per-account rate limit that answers 429 + Retry-After (the reference
-documents no limit on the endpoints the bridge calls, §8.1, so the burst benchmark sets one).
+`python -m bench.apps emulator --port P --token T [--rate R --burst B] [--check-delay S]` — the
+Stitch emulator, optionally behind a per-account rate limit that answers 429 + Retry-After (the
+reference documents no limit on the endpoints the bridge calls, §8.1, so the burst benchmark sets
+one); a long `--check-delay` keeps every source's connection check running for the whole run.
+`python -m bench.apps bridge --port P` — the bridge from its `BRIDGE_*` environment, exactly as
+`stitch-bridge serve` builds it, but with the event loop and HTTP parser named (`--loop`,
+`--http`) so that both server stacks can be compared whatever is installed.
+
+`--loop`/`--http` default to uvicorn's `auto` (uvloop and httptools when installed), which is
+what `stitch-bridge serve` uses.
 """
 
 from __future__ import annotations
@@ -92,18 +99,20 @@ class RateLimit:
             return (1 - tokens) / self.rate
 
 
-def create_limited_emulator(token: str, rate: float | None, burst: int) -> ASGIApp:
+def create_limited_emulator(
+    token: str, rate: float | None, burst: int, check_delay: float = 0.0
+) -> ASGIApp:
     from stitch_emulator import EmulatorConfig
     from stitch_emulator import create_app as create_emulator
 
-    # Connection checks finish at once: the benchmarks measure the bridge, not the wait.
-    app: ASGIApp = create_emulator(EmulatorConfig(token=token, check_delay=0.0))
+    # By default connection checks finish at once: most benchmarks measure the bridge, not the wait.
+    app: ASGIApp = create_emulator(EmulatorConfig(token=token, check_delay=check_delay))
     if rate is not None:
         app = RateLimit(app, rate=rate, burst=burst)
     return app
 
 
-def serve(app: ASGIApp, port: int) -> None:
+def serve(app: ASGIApp, port: int, loop: str = "auto", http: str = "auto") -> None:
     """Run `app` as `stitch-bridge serve` runs the bridge (same uvicorn options)."""
     uvicorn.run(
         app,
@@ -112,21 +121,41 @@ def serve(app: ASGIApp, port: int) -> None:
         log_config=None,
         access_log=False,
         timeout_graceful_shutdown=20,
+        loop=loop,
+        http=http,
     )
+
+
+def create_bridge_app() -> ASGIApp:
+    """The bridge as `stitch-bridge serve` builds it (settings from the environment, logging)."""
+    from bridge.app import create_app
+    from bridge.logs import configure_logging
+    from bridge.settings import Settings
+
+    settings = Settings.from_env()
+    configure_logging(settings.log_format, settings.secrets)
+    return create_app(settings)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(prog="python -m bench.apps")
-    parser.add_argument("app", choices=("baseline", "emulator"))
+    parser.add_argument("app", choices=("baseline", "emulator", "bridge"))
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--token", default="ac_" + "b" * 40)
     parser.add_argument("--rate", type=float, default=None)
     parser.add_argument("--burst", type=int, default=1)
+    parser.add_argument("--check-delay", type=float, default=0.0)
+    parser.add_argument("--loop", choices=("auto", "asyncio", "uvloop"), default="auto")
+    parser.add_argument("--http", choices=("auto", "h11", "httptools"), default="auto")
     args = parser.parse_args()
+    app: ASGIApp
     if args.app == "baseline":
-        serve(create_baseline_app(), args.port)
+        app = create_baseline_app()
+    elif args.app == "bridge":
+        app = create_bridge_app()
     else:
-        serve(create_limited_emulator(args.token, args.rate, args.burst), args.port)
+        app = create_limited_emulator(args.token, args.rate, args.burst, args.check_delay)
+    serve(app, args.port, args.loop, args.http)
 
 
 if __name__ == "__main__":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import shutil
 import signal
@@ -143,6 +144,41 @@ def running(
         stop(server)
 
 
+@dataclass(frozen=True)
+class Stack:
+    """uvicorn's event loop and HTTP parser, named so that each row can say which it used."""
+
+    loop: str
+    http: str
+
+    @property
+    def label(self) -> str:
+        return f"{self.loop} + {self.http}"
+
+    def argv(self) -> list[str]:
+        return ["--loop", self.loop, "--http", self.http]
+
+
+PURE_PYTHON = Stack("asyncio", "h11")
+FAST = Stack("uvloop", "httptools")
+
+
+def fast_stack_installed() -> bool:
+    return all(importlib.util.find_spec(name) is not None for name in ("uvloop", "httptools"))
+
+
+def auto_stack() -> Stack:
+    """What uvicorn's `auto` (and so `stitch-bridge serve`) picks in this environment."""
+    return FAST if fast_stack_installed() else PURE_PYTHON
+
+
+def pin(pid: int, cpus: set[int]) -> None:
+    """Bind every thread of `pid` to `cpus` (children forked later inherit it)."""
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        with contextlib.suppress(OSError):
+            os.sched_setaffinity(int(task.name), cpus)
+
+
 def python_module(module: str, *args: str) -> list[str]:
     return [sys.executable, "-m", module, *args]
 
@@ -153,9 +189,12 @@ def module_environment() -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def emulator(work_dir: Path, *, rate: float | None = None, burst: int = 1) -> Iterator[Server]:
+def emulator(
+    work_dir: Path, *, rate: float | None = None, burst: int = 1, check_delay: float = 0.0
+) -> Iterator[Server]:
     port = free_port()
     argv = python_module("bench.apps", "emulator", "--port", str(port), "--token", STITCH_TOKEN)
+    argv += ["--check-delay", str(check_delay)]
     if rate is not None:
         argv += ["--rate", str(rate), "--burst", str(burst)]
     with running(
@@ -170,18 +209,32 @@ def emulator(work_dir: Path, *, rate: float | None = None, burst: int = 1) -> It
 
 
 @contextlib.contextmanager
-def bridge(work_dir: Path, emulator_url: str, **settings: str) -> Iterator[Server]:
+def bridge(
+    work_dir: Path, emulator_url: str, *, name: str = "bridge", **settings: str
+) -> Iterator[Server]:
     port = free_port()
     env = bridge_environment(work_dir, emulator_url, port, **settings)
     argv = [*stitch_bridge_command(), "serve", "--port", str(port)]
+    with running(name, argv, port=port, work_dir=work_dir, env=env, ready_path="/readyz") as s:
+        yield s
+
+
+@contextlib.contextmanager
+def bridge_on(work_dir: Path, emulator_url: str, stack: Stack, **settings: str) -> Iterator[Server]:
+    """The bridge as `serve` builds it, under a named loop and parser (`python -m bench.apps`)."""
+    port = free_port()
+    env = {**bridge_environment(work_dir, emulator_url, port, **settings), "PYTHONPATH": str(ROOT)}
+    argv = python_module("bench.apps", "bridge", "--port", str(port), *stack.argv())
     with running("bridge", argv, port=port, work_dir=work_dir, env=env, ready_path="/readyz") as s:
         yield s
 
 
 @contextlib.contextmanager
-def baseline(work_dir: Path) -> Iterator[Server]:
+def baseline(work_dir: Path, stack: Stack | None = None) -> Iterator[Server]:
     port = free_port()
     argv = python_module("bench.apps", "baseline", "--port", str(port))
+    if stack is not None:
+        argv += stack.argv()
     with running(
         "baseline",
         argv,
