@@ -125,3 +125,48 @@ async def test_the_async_client_against_the_live_bridge(stack: Stack) -> None:
         assert source.end_user_id == "frank"
         events = [e async for e in client.events.list(end_user_id="frank")]
         assert [e.type for e in events] == ["source.created"]
+
+
+def test_the_after_connect_calls_steer_a_connected_source_at_stitch(
+    stack: Stack, client: sbc.Client
+) -> None:
+    session = client.sessions.create(end_user="grace", actions=["sync", "schedule", "pause"])
+    assert stack.widget(session.token).get("/v1/session").json()["actions"] == [
+        "sync",
+        "schedule",
+        "pause",
+    ]
+    source_id = connect_recurly(stack, session.token)["source"]["id"]
+
+    started = client.end_users.sync("grace", source_id)
+    assert started.sync is not None
+    assert (started.sync.state, started.sync.trigger) == ("running", "manual")
+    assert started.sync.job_name
+    with pytest.raises(sbc.ConflictError) as running:
+        client.end_users.sync("grace", source_id)
+    assert running.value.code == "sync_already_running" and running.value.status == 409
+    client.end_users.stop_sync("grace", source_id)
+
+    # The SaaS backend is not held to the end users' frequencies.
+    scheduled = client.end_users.set_schedule("grace", source_id, frequency_in_minutes=1)
+    assert scheduled.schedule is not None and scheduled.schedule.frequency_in_minutes == 1
+
+    paused = client.end_users.pause("grace", source_id)
+    assert paused.paused_at is not None
+    assert client.end_users.pause("grace", source_id).paused_at is not None  # idempotent
+    state = httpx.get(f"{stack.emulator_url}/_emulator/state").json()
+    [at_stitch] = [s for s in state["sources"] if s["id"] == source_id]
+    assert at_stitch["paused_at"] is not None
+    assert client.end_users.unpause("grace", source_id).paused_at is None
+
+
+def test_an_unfinished_or_foreign_source_cannot_be_synced(stack: Stack, client: sbc.Client) -> None:
+    token = client.sessions.create(end_user="heidi").token
+    created = stack.widget(token).post("/v1/sources", json={"type": "platform.recurly"})
+    source_id = created.json()["source"]["id"]
+    with pytest.raises(sbc.ConflictError) as not_ready:
+        client.end_users.sync("heidi", source_id)
+    assert not_ready.value.code == "source_not_ready"
+    with pytest.raises(sbc.NotFoundError) as foreign:
+        client.end_users.pause("ivan", source_id)
+    assert foreign.value.code == "source_not_found"
