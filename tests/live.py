@@ -28,13 +28,18 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def serve(app: Any, *, port: int | None = None, lifespan: str = "on") -> Iterator[LiveServer]:
-    """Serve `app` on 127.0.0.1 until the block ends; yields the server's base URL."""
+def serve(
+    app: Any, *, port: int | None = None, lifespan: str = "on", http: str = "auto"
+) -> Iterator[LiveServer]:
+    """Serve `app` on 127.0.0.1 until the block ends; yields the server's base URL. `http`
+    picks uvicorn's parser ("h11", the pure-Python one, accepts any method token)."""
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     sock.bind(("127.0.0.1", port or 0))
     bound = int(sock.getsockname()[1])
-    config = uvicorn.Config(app, lifespan=lifespan, log_level="warning", access_log=False)
+    config = uvicorn.Config(
+        app, lifespan=lifespan, log_level="warning", access_log=False, http=http
+    )
     server = uvicorn.Server(config)
     server.install_signal_handlers = lambda: None  # type: ignore[method-assign]
 

@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 import socket
+from collections.abc import Iterator
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
+import pytest
 
-from tests.bridge.conftest import Stack
+from bridge.app import create_app
+from bridge.clock import ManualClock
+from tests.bridge.conftest import Stack, make_settings
+from tests.live import free_port, serve
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    """A bridge behind uvicorn's pure-Python parser, which passes any method token to the app
+    (httptools, the default where installed, refuses unknown methods before the app sees them;
+    the app must stay bounded under either)."""
+    port = free_port()
+    settings = make_settings("http://127.0.0.1:9", port, tmp_path / "bridge.db")
+    clock = ManualClock()
+    with serve(create_app(settings, clock=clock), port=port, http="h11") as bridge:
+        yield Stack(bridge.url, "http://127.0.0.1:9", settings, clock, tmp_path / "bridge.db")
 
 
 def series(stack: Stack) -> set[str]:
