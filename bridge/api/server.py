@@ -16,9 +16,10 @@ from bridge.api.common import (
     services_of,
 )
 from bridge.api.connect_fields import SCOPE_FIELDS, read_scope, require_tenant
+from bridge.api.renderers import render_destination
 from bridge.clock import iso
 from bridge.connect_sessions import build_connect_session
-from bridge.destinations import render_destination, show_destination
+from bridge.destinations import show_destination
 from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
 from bridge.sources import delete_end_user_source, end_user_sources
