@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridge.store.tables import SourceRow
 from bridge.store.tenant_tables import OAuthAttempt
 
 
@@ -45,3 +46,9 @@ async def step_outcomes(session: AsyncSession, step_token_id: str) -> Sequence[s
         )
     )
     return outcomes.scalars().all()
+
+
+async def source_for_update(session: AsyncSession, source_id: int) -> SourceRow | None:
+    """The source, locked until the transaction ends (where the database can lock rows), so a
+    completed consent and a poll do not write over each other."""
+    return await session.get(SourceRow, source_id, with_for_update=True)
