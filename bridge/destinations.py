@@ -21,7 +21,7 @@ from bridge.stitch.models import Destination
 
 if TYPE_CHECKING:
     from bridge.services import Services
-    from bridge.store.tenant_tables import TenantRow
+    from bridge.tenants import Tenant
 
 
 @dataclass(frozen=True)
@@ -31,19 +31,6 @@ class DestinationRequest:
     type: str
     properties: dict[str, Any] = field(repr=False)
     name: str | None = None
-
-
-def render_destination(destination: Destination | None) -> dict[str, Any] | None:
-    """The contract's view: identity and times, never a property (credential or not)."""
-    if destination is None:
-        return None
-    return {
-        "id": destination.id,
-        "type": destination.type,
-        "name": destination.name,
-        "created_at": destination.created_at,
-        "updated_at": destination.updated_at,
-    }
 
 
 def account_destination(destinations: list[Destination]) -> Destination | None:
@@ -75,7 +62,7 @@ async def put_destination(account: StitchAccount, wanted: DestinationRequest) ->
     )
 
 
-async def tenant_destination(services: Services, tenant: TenantRow) -> Destination | None:
+async def tenant_destination(services: Services, tenant: Tenant) -> Destination | None:
     """A tenant's destination; None while it has no Stitch account to hold one."""
     if tenant.status != "connected":
         return None

@@ -14,16 +14,27 @@ import json
 import logging
 import random
 import time
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
-from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.clock import Clock
 from bridge.errors import BridgeError
 from bridge.metrics import Metrics
-from bridge.store.tables import EventRow
+from bridge.store.event_queries import (
+    EventFilter,
+    count_undelivered,
+    due_event_ids,
+    event_body,
+    event_seq,
+    events_before,
+    get_event_row,
+    lock_event,
+    record_delivery,
+    requeue_event,
+)
 
 log = logging.getLogger("bridge.events")
 
@@ -107,10 +118,8 @@ class Outbox:
             return
         self._backlog_counted_at = now
         async with self.db() as session:
-            count = await session.scalar(
-                select(func.count()).select_from(EventRow).where(EventRow.delivered_at.is_(None))
-            )
-        self.metrics.outbox_backlog.set(count or 0)
+            count = await count_undelivered(session)
+        self.metrics.outbox_backlog.set(count)
 
     async def deliver_due(self) -> int:
         """Send every event whose time has come; returns how many were attempted."""
@@ -118,22 +127,7 @@ class Outbox:
             return 0
         now = self.clock.time()
         async with self.db() as session:
-            due = (
-                (
-                    await session.execute(
-                        select(EventRow.id)
-                        .where(
-                            EventRow.delivered_at.is_(None),
-                            EventRow.next_attempt_at <= now,
-                            or_(EventRow.locked_until.is_(None), EventRow.locked_until < now),
-                        )
-                        .order_by(EventRow.seq)
-                        .limit(BATCH)
-                    )
-                )
-                .scalars()
-                .all()
-            )
+            due = await due_event_ids(session, now=now, limit=BATCH)
         attempted = 0
         for event_id in due:
             if await self._claim(event_id):
@@ -144,23 +138,12 @@ class Outbox:
     async def _claim(self, event_id: str) -> bool:
         now = self.clock.time()
         async with self.db.begin() as session:
-            result = await session.execute(
-                update(EventRow)
-                .where(
-                    EventRow.id == event_id,
-                    EventRow.delivered_at.is_(None),
-                    or_(EventRow.locked_until.is_(None), EventRow.locked_until < now),
-                )
-                .values(locked_until=now + CLAIM_SECONDS)
-            )
-        return getattr(result, "rowcount", 0) == 1
+            return await lock_event(session, event_id, now=now, until=now + CLAIM_SECONDS)
 
     async def _send(self, event_id: str) -> None:
         assert self.url and self.secret
         async with self.db() as session:
-            row = (
-                await session.execute(select(EventRow).where(EventRow.id == event_id))
-            ).scalar_one()
+            row = await get_event_row(session, event_id)
         body = encode(row.body)
         timestamp = int(self.clock.time())
         headers = {
@@ -197,7 +180,13 @@ class Outbox:
                     "webhook delivery failed",
                     extra={"event_id": event_id, "attempt": row.attempts + 1, "error": error},
                 )
-            await session.execute(update(EventRow).where(EventRow.id == event_id).values(**values))
+            await record_delivery(session, event_id, **values)
+
+
+@dataclass(frozen=True)
+class EventPage:
+    data: list[dict[str, Any]]  # webhook bodies (§5), newest first
+    has_more: bool
 
 
 async def list_events(
@@ -205,51 +194,35 @@ async def list_events(
     *,
     limit: int,
     starting_after: str | None,
-    type: str | None,
-    end_user_id: str | None,
-    tenant: str | None,
-    source_id: int | None,
-) -> tuple[list[dict[str, Any]], bool]:
+    where: EventFilter,
+) -> EventPage:
     """Events newest first, after the cursor; new events never shift an older page."""
-    query = select(EventRow).order_by(EventRow.seq.desc()).limit(limit + 1)
     async with db() as session:
+        cursor = None
         if starting_after is not None:
-            cursor = await session.scalar(select(EventRow.seq).where(EventRow.id == starting_after))
+            cursor = await event_seq(session, starting_after)
             if cursor is None:
                 raise BridgeError(
                     "invalid_request",
                     "starting_after names no event",
                     details={"fields": {"starting_after": "no such event"}},
                 )
-            query = query.where(EventRow.seq < cursor)
-        if type is not None:
-            query = query.where(EventRow.type == type)
-        if end_user_id is not None:
-            query = query.where(EventRow.end_user_id == end_user_id)
-        if tenant is not None:
-            query = query.where(EventRow.tenant == tenant)
-        if source_id is not None:
-            query = query.where(EventRow.source_id == source_id)
-        rows = (await session.execute(query)).scalars().all()
-    return [dict(row.body) for row in rows[:limit]], len(rows) > limit
+        rows = await events_before(session, before_seq=cursor, where=where, limit=limit + 1)
+    return EventPage([dict(row.body) for row in rows[:limit]], len(rows) > limit)
 
 
 async def get_event(db: async_sessionmaker[AsyncSession], event_id: str) -> dict[str, Any]:
     async with db() as session:
-        body = await session.scalar(select(EventRow.body).where(EventRow.id == event_id))
+        body = await event_body(session, event_id)
     if body is None:
         raise BridgeError("not_found", "no such event")
-    return dict(body)
+    return body
 
 
 async def redeliver(outbox: Outbox, event_id: str) -> None:
     """Queue the webhook again: the same event, the same id."""
     async with outbox.db.begin() as session:
-        result = await session.execute(
-            update(EventRow)
-            .where(EventRow.id == event_id)
-            .values(delivered_at=None, next_attempt_at=outbox.clock.time(), locked_until=None)
-        )
-    if getattr(result, "rowcount", 0) != 1:
+        queued = await requeue_event(session, event_id, now=outbox.clock.time())
+    if not queued:
         raise BridgeError("not_found", "no such event")
     outbox.notify()

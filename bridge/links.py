@@ -8,16 +8,19 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlencode, urlsplit, urlunsplit
 
-from sqlalchemy import update
-
-from bridge.clock import iso, new_id
+from bridge.clock import new_id
 from bridge.errors import BridgeError
-from bridge.ownership import tenant_key
+from bridge.ownership import owns, tenant_key
 from bridge.services import Services
-from bridge.store.link_queries import find_link, take_over_claim, touch_claim
+from bridge.store.link_queries import (
+    add_link,
+    find_link,
+    mark_used,
+    take_over_claim,
+    touch_claim,
+)
 from bridge.store.link_tables import ConnectLink
 from bridge.tokens import ConnectSession
 
@@ -40,33 +43,28 @@ class NewLink:
 
 
 async def create_link(
-    services: Services,
-    *,
-    end_user: dict[str, Any],
-    tenant: str | None,
-    source_types: list[str] | None,
-    source_id: int | None,
-    return_url: str | None,
-    expires_in: int,
+    services: Services, cs: ConnectSession, *, return_url: str | None, expires_in: int
 ) -> NewLink:
+    """A link for the scope of `cs` (from `build_connect_session`): each session its page asks
+    for later has that scope."""
     secret = secrets.token_urlsafe(32)
     now = services.clock.time()
     link = ConnectLink(
         id=new_id("cl", 12),
         secret_hash=digest(secret),
-        tenant=tenant_key(tenant),
-        end_user_id=end_user["id"],
-        end_user_name=end_user.get("name"),
-        end_user_email=end_user.get("email"),
-        source_types=source_types,
-        source_id=source_id,
+        tenant=tenant_key(cs.tenant),
+        end_user_id=cs.end_user_id,
+        end_user_name=cs.end_user_name,
+        end_user_email=cs.end_user_email,
+        source_types=list(cs.source_types) if cs.source_types is not None else None,
+        source_id=cs.source_id,
         return_url=return_url,
         created_at=now,
         expires_at=now + expires_in,
         state="new",
     )
     async with services.db.begin() as session:
-        session.add(link)
+        await add_link(session, link)
     return NewLink(link.id, f"{services.settings.public_url}/connect/{secret}", link.expires_at)
 
 
@@ -158,7 +156,13 @@ async def owned_link(services: Services, secret: str, claim: str | None) -> Conn
     return link
 
 
-def link_session(services: Services, link: ConnectLink) -> dict[str, Any]:
+@dataclass(frozen=True)
+class LinkSession:
+    token: str
+    expires_at: float
+
+
+def link_session(services: Services, link: ConnectLink) -> LinkSession:
     """A connect session for the link's end user, renewable as long as the link is open."""
     expires_at = min(services.clock.time() + LINK_SESSION_TTL, link.expires_at)
     cs = ConnectSession(
@@ -171,27 +175,28 @@ def link_session(services: Services, link: ConnectLink) -> dict[str, Any]:
         source_id=link.source_id,
         expires_at=expires_at,
     )
-    return {"token": services.tokens.mint_session(cs), "expires_at": iso(expires_at)}
+    return LinkSession(services.tokens.mint_session(cs), expires_at)
 
 
 async def complete_link(services: Services, link: ConnectLink, receipt: object) -> str | None:
     """Mark the link used once its flow produced a valid receipt; where to send the browser."""
     claim = services.tokens.read_receipt(receipt)
-    if claim.end_user_id != link.end_user_id or tenant_key(claim.tenant) != link.tenant:
+    if not owns(claim.end_user_id, claim.tenant, _Scope(link.tenant, link.end_user_id)):
         raise BridgeError("receipt_invalid", "this receipt is not for this link")
     async with services.db.begin() as session:
-        await session.execute(
-            update(ConnectLink)
-            .where(ConnectLink.id == link.id, ConnectLink.state == "in_use")
-            .values(
-                state="used",
-                completed_at=services.clock.time(),
-                completed_source_id=claim.source_id,
-            )
-        )
+        await mark_used(session, link.id, now=services.clock.time(), source_id=claim.source_id)
     if not link.return_url:
         return None
     return with_query(link.return_url, {"stitch_bridge_receipt": str(receipt)})
+
+
+@dataclass
+class _Scope:
+    """A link read as what `owns` asks of an owned record; a link is never deleted, only used."""
+
+    tenant: str
+    end_user_id: str
+    deleted_at: float | None = None
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:

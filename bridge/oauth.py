@@ -22,7 +22,6 @@ from typing import Any
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
-from sqlalchemy import select, update
 
 from bridge.errors import BridgeError
 from bridge.oauth_apps import OAuthApp
@@ -35,13 +34,19 @@ from bridge.oauth_state import (
     finish_attempt,
     provider_error,
 )
-from bridge.ownership import tenant_key
+from bridge.ownership import owns, tenant_key
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.sources import observe, record_event
 from bridge.steps import StepPlan
 from bridge.stitch.errors import StitchError
 from bridge.stitch.models import Source
+from bridge.store.oauth_queries import (
+    mark_attempt_completed,
+    source_for_update,
+    step_outcomes,
+)
+from bridge.store.queries import get_source
 from bridge.store.tables import SourceRow
 from bridge.store.tenant_tables import OAuthAttempt
 from bridge.tokens import ConnectSession, StepClaim
@@ -202,13 +207,8 @@ async def _complete_provider(
     if app is None or attempt.source_id is None:
         raise OAuthFailure("not_configured", attempt)
     async with services.db() as session:
-        row = await session.get(SourceRow, attempt.source_id)
-    if (
-        row is None
-        or row.deleted_at is not None
-        or row.tenant != attempt.tenant
-        or row.end_user_id != attempt.end_user_id
-    ):
+        row = await get_source(session, attempt.source_id)
+    if row is None or not owns(attempt.end_user_id or "", attempt.tenant, row):
         raise OAuthFailure("source_not_found", attempt)
     grant = await _exchange(app, attempt, code, code_verifier(services, attempt), transport)
     try:
@@ -225,7 +225,7 @@ async def _complete_provider(
         )
         raise OAuthFailure("upstream_error", attempt) from None
     async with services.db.begin() as session:
-        current = await session.get(SourceRow, row.id, with_for_update=True)
+        current = await source_for_update(session, row.id)
         if current is not None:
             if attempt.reauth:
                 current.needs_reauth = False  # before observe(), which derives the status
@@ -233,11 +233,7 @@ async def _complete_provider(
             if attempt.reauth:
                 current.updated_at = services.clock.time()
                 await record_event(services, session, "source.reauth_completed", current)
-        await session.execute(
-            update(OAuthAttempt)
-            .where(OAuthAttempt.id == attempt.id)
-            .values(outcome="completed", error=None)
-        )
+        await mark_attempt_completed(session, attempt.id)
 
 
 async def _exchange(
@@ -338,9 +334,4 @@ async def reauth_result(
     ):
         return None
     async with services.db() as session:
-        outcomes = await session.execute(
-            select(OAuthAttempt.outcome).where(
-                OAuthAttempt.step_token_id == claim.id, OAuthAttempt.kind == "provider"
-            )
-        )
-        return "completed" in outcomes.scalars().all()
+        return "completed" in await step_outcomes(session, claim.id)

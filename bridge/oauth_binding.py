@@ -17,12 +17,11 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from sqlalchemy import update
-
 from bridge.crypto import SecretUnreadable
 from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.settings import Settings
+from bridge.store.oauth_queries import bind_attempt, get_attempt
 from bridge.store.tenant_tables import OAuthAttempt
 from bridge.tenants import secret_box
 from bridge.tokens import OAUTH_BIND_SALT, Purpose, TokenError
@@ -103,7 +102,7 @@ async def bind_browser(services: Services, ticket: object, origin: str | None) -
     except TokenError as error:
         raise BridgeError(f"token_{error.reason}", "this sign-in ticket is not valid") from None
     async with services.db() as session:
-        attempt = await session.get(OAuthAttempt, str(payload.get("aid")))
+        attempt = await get_attempt(session, str(payload.get("aid")))
     if attempt is None or attempt.consent_url is None:
         raise BridgeError("token_invalid", "this sign-in ticket is not valid")
     if not _origin_fits(settings, attempt, origin):
@@ -112,16 +111,8 @@ async def bind_browser(services: Services, ticket: object, origin: str | None) -
         raise BridgeError("token_expired", "this sign-in took too long; start again")
     secret = secrets.token_urlsafe(32)
     async with services.db.begin() as session:
-        bound = await session.execute(
-            update(OAuthAttempt)
-            .where(
-                OAuthAttempt.id == attempt.id,
-                OAuthAttempt.browser_hash.is_(None),
-                OAuthAttempt.used_at.is_(None),
-            )
-            .values(browser_hash=_hash(secret))
-        )
-    if getattr(bound, "rowcount", 0) != 1:
+        bound = await bind_attempt(session, attempt.id, _hash(secret))
+    if not bound:
         # Bound once: a ticket that reaches a second page (or a second click) binds nothing.
         raise BridgeError("token_used", "this sign-in was already started")
     try:

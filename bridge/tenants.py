@@ -13,14 +13,22 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.crypto import SecretBox, SecretUnreadable
 from bridge.errors import BridgeError
 from bridge.stitch import errors as stitch_errors
-from bridge.store.tenant_tables import OAuthAttempt, TenantRow
+from bridge.store.tenant_queries import (
+    LinkOutcome,
+    delete_pending,
+    get_tenant_row,
+    insert_pending,
+    link_account,
+    stored_secrets,
+    take_over_pending,
+    update_pending,
+)
+from bridge.store.tenant_tables import TenantRow
 
 if TYPE_CHECKING:
     from bridge.services import Services
@@ -54,20 +62,29 @@ def secret_box(settings: Settings) -> SecretBox:
     return SecretBox(settings.secret_keys)
 
 
-def render_tenant(row: TenantRow) -> dict[str, Any]:
-    return {"id": row.id, "stitch_account_id": row.stitch_account_id, "status": row.status}
+@dataclass(frozen=True)
+class Tenant:
+    """A tenant as the API shows it: never its token."""
+
+    id: str
+    stitch_account_id: int | None
+    status: str  # pending | connected | unlinked
 
 
 def _not_found(tenant: str | None) -> BridgeError:
     return BridgeError("tenant_not_found", f"tenant {tenant!r} is not connected to Stitch")
 
 
+async def _row(services: Services, tenant_id: str) -> TenantRow | None:
+    async with services.db() as session:
+        return await get_tenant_row(session, tenant_id)
+
+
 async def tenant_access_token(services: Services, tenant: str | None) -> str:
     """The (decrypted) Stitch access token of `tenant`; tenant_not_found when it has none."""
     if not tenant:
         raise _not_found(tenant)
-    async with services.db() as session:
-        row = await session.get(TenantRow, tenant)
+    row = await _row(services, tenant)
     if row is None or row.status != "connected" or not row.access_token:
         raise _not_found(tenant)
     try:
@@ -86,62 +103,36 @@ async def require_connected_tenant(services: Services, tenant: str | None) -> No
     await tenant_access_token(services, tenant)
 
 
-async def get_tenant(services: Services, tenant_id: str) -> TenantRow:
-    async with services.db() as session:
-        row = await session.get(TenantRow, tenant_id)
+async def get_tenant(services: Services, tenant_id: str) -> Tenant:
+    row = await _row(services, tenant_id)
     if row is None:
         raise BridgeError("tenant_not_found", f"no tenant {tenant_id!r}")
-    return row
+    return Tenant(row.id, row.stitch_account_id, row.status)
 
 
 async def _claim(services: Services, tenant_id: str) -> None:
     """Write the pending row, or take over one whose creator's lease ran out; else 409."""
     now = services.clock.time()
-    try:
-        async with services.db.begin() as session:
-            session.add(
-                TenantRow(
-                    id=tenant_id,
-                    status="pending",
-                    lease_until=now + LEASE_SECONDS,
-                    created_at=now,
-                    updated_at=now,
-                )
-            )
-        return
-    except IntegrityError:
-        pass
     async with services.db.begin() as session:
-        taken = await session.execute(
-            update(TenantRow)
-            .where(
-                TenantRow.id == tenant_id,
-                TenantRow.status == "pending",
-                TenantRow.lease_until <= now,
-            )
-            .values(lease_until=now + LEASE_SECONDS, updated_at=now)
-        )
-    if getattr(taken, "rowcount", 0) != 1:
+        if await insert_pending(session, tenant_id, now=now, lease=LEASE_SECONDS):
+            return
+    async with services.db.begin() as session:
+        taken = await take_over_pending(session, tenant_id, now=now, lease=LEASE_SECONDS)
+    if not taken:
         raise BridgeError("tenant_exists", f"tenant {tenant_id!r} exists already")
 
 
-async def _set(services: Services, tenant_id: str, **values: Any) -> None:
+async def _set(services: Services, tenant_id: str, **values: Any) -> bool:
     async with services.db.begin() as session:
-        await session.execute(
-            update(TenantRow)
-            .where(TenantRow.id == tenant_id, TenantRow.status == "pending")
-            .values(updated_at=services.clock.time(), **values)
-        )
+        return await update_pending(session, tenant_id, now=services.clock.time(), **values)
 
 
 async def _forget(services: Services, tenant_id: str) -> None:
     async with services.db.begin() as session:
-        row = await session.get(TenantRow, tenant_id)
-        if row is not None and row.status == "pending":
-            await session.delete(row)
+        await delete_pending(session, tenant_id)
 
 
-async def create_tenant(services: Services, tenant_id: str, owner: Owner | None) -> TenantRow:
+async def create_tenant(services: Services, tenant_id: str, owner: Owner | None) -> Tenant:
     """A new tenant with a new Stitch client account (POST /v3/accounts), or, without an
     owner, an `unlinked` tenant waiting to link an existing account by partner OAuth."""
     settings = services.settings
@@ -151,8 +142,30 @@ async def create_tenant(services: Services, tenant_id: str, owner: Owner | None)
     if owner is None:
         await _set(services, tenant_id, status="unlinked", lease_until=None)
         return await get_tenant(services, tenant_id)
+    token, account_id = await _create_account(services, tenant_id, owner)
+    stored = await _set(
+        services,
+        tenant_id,
+        status="connected",
+        stitch_account_id=account_id,
+        access_token=secret_box(settings).encrypt(token),
+        lease_until=None,
+    )
+    if not stored:
+        log.warning(
+            "tenant was linked while its account was being created; the new account is unused",
+            extra={"tenant": tenant_id, "stitch_account_id": account_id},
+        )
+    return await get_tenant(services, tenant_id)
+
+
+async def _create_account(services: Services, tenant_id: str, owner: Owner) -> tuple[str, int]:
+    """Ask Stitch for the account of the claimed (pending) tenant; on failure leave the row as
+    a retry needs it: unlinked, released for a retry, or gone."""
+    settings = services.settings
+    assert settings.stitch_partner_id and settings.stitch_partner_secret
     try:
-        token, account_id = await services.stitch.create_account(
+        return await services.stitch.create_account(
             partner_id=settings.stitch_partner_id,
             partner_secret=settings.stitch_partner_secret,
             first_name=owner.first_name,
@@ -185,61 +198,31 @@ async def create_tenant(services: Services, tenant_id: str, owner: Owner | None)
     except stitch_errors.StitchError:
         await _forget(services, tenant_id)
         raise
-    encrypted = secret_box(settings).encrypt(token)
-    async with services.db.begin() as session:
-        stored = await session.execute(
-            update(TenantRow)
-            .where(TenantRow.id == tenant_id, TenantRow.status == "pending")
-            .values(
-                status="connected",
-                stitch_account_id=account_id,
-                access_token=encrypted,
-                lease_until=None,
-                updated_at=services.clock.time(),
-            )
-        )
-    if getattr(stored, "rowcount", 0) != 1:
-        log.warning(
-            "tenant was linked while its account was being created; the new account is unused",
-            extra={"tenant": tenant_id, "stitch_account_id": account_id},
-        )
-    return await get_tenant(services, tenant_id)
+
+
+_LINK_REFUSED = {
+    LinkOutcome.TENANT_ON_OTHER_ACCOUNT: "this tenant is linked to another Stitch account",
+    LinkOutcome.ACCOUNT_TAKEN: "that Stitch account belongs to another tenant",
+}
 
 
 async def link_tenant(
     services: Services, tenant_id: str, access_token: str, account_id: int
-) -> TenantRow:
+) -> Tenant:
     """Store the token partner OAuth obtained for `tenant_id` (encrypted)."""
-    now = services.clock.time()
     encrypted = secret_box(services.settings).encrypt(access_token)
-    try:
-        async with services.db.begin() as session:
-            row = await session.get(TenantRow, tenant_id)
-            if row is None:
-                raise BridgeError("tenant_not_found", f"no tenant {tenant_id!r}")
-            if row.stitch_account_id not in (None, account_id):
-                raise BridgeError(
-                    "invalid_request", "this tenant is linked to another Stitch account"
-                )
-            other = await session.execute(
-                select(TenantRow.id).where(
-                    TenantRow.stitch_account_id == account_id, TenantRow.id != tenant_id
-                )
-            )
-            if other.first() is not None:
-                raise BridgeError(
-                    "invalid_request", "that Stitch account belongs to another tenant"
-                )
-            row.status = "connected"
-            row.stitch_account_id = account_id
-            row.access_token = encrypted
-            row.lease_until = None
-            row.updated_at = now
-    except IntegrityError:
-        # The unique index caught a concurrent link of the same account to another tenant.
-        raise BridgeError(
-            "invalid_request", "that Stitch account belongs to another tenant"
-        ) from None
+    async with services.db.begin() as session:
+        outcome = await link_account(
+            session,
+            tenant_id,
+            account_id=account_id,
+            access_token=encrypted,
+            now=services.clock.time(),
+        )
+    if outcome is LinkOutcome.NO_TENANT:
+        raise BridgeError("tenant_not_found", f"no tenant {tenant_id!r}")
+    if outcome is not LinkOutcome.LINKED:
+        raise BridgeError("invalid_request", _LINK_REFUSED[outcome])
     return await get_tenant(services, tenant_id)
 
 
@@ -248,17 +231,7 @@ async def rotate_keys(db: async_sessionmaker[AsyncSession], box: SecretBox) -> R
     rotated = current = 0
     unreadable: list[str] = []
     async with db.begin() as session:
-        tenants = (
-            await session.execute(select(TenantRow).where(TenantRow.access_token.is_not(None)))
-        ).scalars()
-        attempts = (
-            await session.execute(select(OAuthAttempt).where(OAuthAttempt.used_at.is_(None)))
-        ).scalars()
-        rows: list[tuple[str, Any, str]] = [
-            *((t.id, t, "access_token") for t in tenants),
-            *((a.id, a, "code_verifier") for a in attempts),
-        ]
-        for row_id, row, column in rows:
+        for row_id, row, column in await stored_secrets(session):
             value = getattr(row, column)
             if box.is_current(value):
                 current += 1

@@ -9,6 +9,7 @@ from starlette.routing import Route
 from bridge.api.common import MAX_ID, json_response, require_api_key, services_of
 from bridge.errors import BridgeError
 from bridge.events import get_event, list_events, redeliver
+from bridge.store.event_queries import EventFilter
 
 EVENT_TYPES = (
     "source.created",
@@ -76,16 +77,13 @@ async def events_index(request: Request) -> Response:
             status=422,
             details={"fields": problems},
         )
-    data, has_more = await list_events(
+    page = await list_events(
         services_of(request).db,
         limit=limit,
         starting_after=starting_after,
-        type=event_type,
-        end_user_id=end_user_id,
-        tenant=tenant,
-        source_id=source_id,
+        where=EventFilter(event_type, end_user_id, tenant, source_id),
     )
-    return json_response({"data": data, "has_more": has_more})
+    return json_response({"data": page.data, "has_more": page.has_more})
 
 
 async def event_detail(request: Request) -> Response:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
@@ -11,7 +10,6 @@ from starlette.routing import Route
 
 from bridge import links
 from bridge.api.common import (
-    MAX_ID,
     NO_STORE,
     Fields,
     json_object,
@@ -19,10 +17,10 @@ from bridge.api.common import (
     require_api_key,
     services_of,
 )
+from bridge.api.connect_fields import SCOPE_FIELDS, read_scope, require_tenant
 from bridge.clock import iso
+from bridge.connect_sessions import build_connect_session
 from bridge.errors import BridgeError
-from bridge.ownership import owns
-from bridge.store.queries import get_source
 from bridge.urls import origin_of, safe_return_url
 
 CLAIM_COOKIE = "stitch_bridge_link"
@@ -36,33 +34,15 @@ UNAVAILABLE = {
 async def create_connect_link(request: Request) -> Response:
     require_api_key(request)
     services = services_of(request)
-    body = await json_object(request)
-    fields = Fields(
-        body, ("end_user", "tenant", "source_types", "source_id", "return_url", "expires_in")
-    )
-    end_user: dict[str, Any] = {}
-    raw_user = body.get("end_user")
-    if not isinstance(raw_user, dict):
-        fields.problems["end_user"] = "required: an object with an `id`"
-    else:
-        user = Fields(raw_user, ("id", "name", "email"))
-        end_user = {
-            "id": user.text("id", required=True, max_length=MAX_ID),
-            "name": user.text("name", max_length=300),
-            "email": user.text("email", max_length=320),
-        }
-        fields.problems.update({f"end_user.{k}": v for k, v in user.problems.items()})
-    tenant = fields.text("tenant", max_length=MAX_ID)
-    source_types = fields.string_list("source_types")
-    source_id = fields.integer("source_id", minimum=1, maximum=2**63 - 1)
+    fields = Fields(await json_object(request), (*SCOPE_FIELDS, "return_url", "expires_in"))
+    scope = read_scope(fields)
     return_url = fields.text("return_url", max_length=2048)
     expires_in = fields.integer("expires_in", minimum=60, maximum=links.MAX_EXPIRES_IN)
     if return_url is not None and not safe_return_url(
         return_url, services.settings.allowed_origins
     ):
         fields.problems["return_url"] = "must be an http(s) URL on one of BRIDGE_ALLOWED_ORIGINS"
-    if services.settings.partner_mode and tenant is None and "tenant" not in fields.problems:
-        fields.problems["tenant"] = "required in partner mode"
+    require_tenant(fields, services.settings, scope)
     if fields.problems:
         # A bad return_url is the one problem the contract answers with a plain 400.
         status = 400 if set(fields.problems) == {"return_url"} else 422
@@ -72,21 +52,9 @@ async def create_connect_link(request: Request) -> Response:
             status=status,
             details={"fields": fields.problems},
         )
-    if source_id is not None:
-        async with services.db() as session:
-            row = await get_source(session, source_id)
-        if not owns(end_user["id"], tenant, row):
-            raise BridgeError(
-                "source_not_found", f"end user {end_user['id']!r} has no source {source_id}"
-            )
+    cs = await build_connect_session(services, scope.request(), tenant_connected=False)
     link = await links.create_link(
-        services,
-        end_user=end_user,
-        tenant=tenant,
-        source_types=source_types,
-        source_id=source_id,
-        return_url=return_url,
-        expires_in=expires_in or links.DEFAULT_EXPIRES_IN,
+        services, cs, return_url=return_url, expires_in=expires_in or links.DEFAULT_EXPIRES_IN
     )
     return json_response(
         {"id": link.id, "url": link.url, "expires_at": iso(link.expires_at)},
@@ -190,7 +158,10 @@ async def link_session(request: Request) -> Response:
     link = await links.owned_link(
         services, request.path_params["secret"], request.cookies.get(CLAIM_COOKIE)
     )
-    return json_response(links.link_session(services, link), headers=NO_STORE)
+    issued = links.link_session(services, link)
+    return json_response(
+        {"token": issued.token, "expires_at": iso(issued.expires_at)}, headers=NO_STORE
+    )
 
 
 async def link_complete(request: Request) -> Response:

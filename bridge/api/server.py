@@ -7,7 +7,6 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from bridge.api.common import (
-    MAX_ID,
     NO_STORE,
     Fields,
     json_object,
@@ -16,68 +15,33 @@ from bridge.api.common import (
     require_api_key,
     services_of,
 )
-from bridge.clock import iso, new_id
-from bridge.destinations import render_destination, show_destination
+from bridge.api.connect_fields import SCOPE_FIELDS, read_scope, require_tenant
+from bridge.api.renderers import render_destination
+from bridge.clock import iso
+from bridge.connect_sessions import build_connect_session
+from bridge.destinations import show_destination
 from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
-from bridge.ownership import owns
 from bridge.sources import delete_end_user_source, end_user_sources
-from bridge.store.queries import get_source
-from bridge.tenants import require_connected_tenant
-from bridge.tokens import ACTIONS, DEFAULT_ACTIONS, ConnectSession
+from bridge.tokens import ACTIONS
 
 
 async def create_connect_session(request: Request) -> Response:
     require_api_key(request)
     services = services_of(request)
-    fields = Fields(
-        await json_object(request),
-        ("end_user", "tenant", "source_types", "source_id", "ttl", "actions"),
-    )
-    end_user = fields.body.get("end_user")
-    user_id = name = email = None
-    if not isinstance(end_user, dict):
-        fields.problems["end_user"] = "required: an object with an `id`"
-    else:
-        user = Fields(end_user, ("id", "name", "email"))
-        user_id = user.text("id", required=True, max_length=MAX_ID)
-        name = user.text("name", max_length=300)
-        email = user.text("email", max_length=320)
-        fields.problems.update({f"end_user.{k}": v for k, v in user.problems.items()})
-    tenant = fields.text("tenant", max_length=MAX_ID)
-    source_types = fields.string_list("source_types")
-    source_id = fields.integer("source_id", minimum=1, maximum=2**63 - 1)
+    fields = Fields(await json_object(request), (*SCOPE_FIELDS, "ttl", "actions"))
+    scope = read_scope(fields)
     ttl = fields.integer("ttl", minimum=1, maximum=86_400)
     actions = fields.string_list("actions", max_items=len(ACTIONS))
     if actions is not None and not set(actions) <= set(ACTIONS):
         fields.problems["actions"] = f"each action must be one of {', '.join(ACTIONS)}"
-    if services.settings.partner_mode and tenant is None and "tenant" not in fields.problems:
-        fields.problems["tenant"] = "required in partner mode"
+    require_tenant(fields, services.settings, scope)
     fields.check()
-    assert user_id is not None
-    if source_id is not None:
-        # A session scoped to a source must name one this end user owns.
-        async with services.db() as session:
-            row = await get_source(session, source_id)
-        if not owns(user_id, tenant, row):
-            raise BridgeError("source_not_found", f"end user {user_id!r} has no source {source_id}")
-    if services.settings.partner_mode:
-        await require_connected_tenant(services, tenant)
-    expires_at = services.clock.time() + (ttl or services.settings.session_ttl)
-    cs = ConnectSession(
-        id=new_id("cs", 12),
-        tenant=tenant,
-        end_user_id=user_id,
-        end_user_name=name,
-        end_user_email=email,
-        source_types=tuple(source_types) if source_types is not None else None,
-        source_id=source_id,
-        expires_at=expires_at,
-        actions=tuple(dict.fromkeys(actions)) if actions is not None else DEFAULT_ACTIONS,
-    )
+    cs = await build_connect_session(services, scope.request(ttl=ttl, actions=actions))
+    token = services.tokens.mint_session(cs)
     services.metrics.sessions_minted.inc()
     return json_response(
-        {"id": cs.id, "token": services.tokens.mint_session(cs), "expires_at": iso(expires_at)},
+        {"id": cs.id, "token": token, "expires_at": iso(cs.expires_at)},
         status=201,
         headers=NO_STORE,
     )

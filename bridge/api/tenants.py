@@ -17,16 +17,16 @@ from bridge.api.common import (
     require_api_key,
     services_of,
 )
+from bridge.api.renderers import render_destination, render_tenant
 from bridge.clock import iso
 from bridge.destinations import (
     DestinationRequest,
     put_destination,
-    render_destination,
     tenant_destination,
 )
 from bridge.errors import BridgeError
 from bridge.partner_oauth import partner_authorize_url
-from bridge.tenants import REGIONS, Owner, create_tenant, get_tenant, render_tenant
+from bridge.tenants import REGIONS, Owner, create_tenant, get_tenant
 
 OWNER_FIELDS = ("email", "first_name", "last_name", "company")
 
@@ -82,16 +82,16 @@ async def post_tenant(request: Request) -> Response:
             company=names["company"] or "",
             region=region,
         )
-    row = await create_tenant(services_of(request), tenant_id, owner)
-    return json_response(render_tenant(row), status=201)
+    tenant = await create_tenant(services_of(request), tenant_id, owner)
+    return json_response(render_tenant(tenant), status=201)
 
 
 async def show_tenant(request: Request) -> Response:
     _partner_mode(request)
     services = services_of(request)
-    row = await get_tenant(services, _tenant_id(request))
-    destination = await tenant_destination(services, row)
-    return json_response({**render_tenant(row), "destination": render_destination(destination)})
+    tenant = await get_tenant(services, _tenant_id(request))
+    destination = await tenant_destination(services, tenant)
+    return json_response({**render_tenant(tenant), "destination": render_destination(destination)})
 
 
 def destination_request(body: dict[str, Any]) -> DestinationRequest:

@@ -9,6 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.store.link_tables import ConnectLink
 
 
+async def add_link(session: AsyncSession, link: ConnectLink) -> None:
+    session.add(link)
+
+
+async def mark_used(session: AsyncSession, link_id: str, *, now: float, source_id: int) -> None:
+    """The link's flow completed; only a claimed link (`in_use`) becomes used."""
+    await session.execute(
+        update(ConnectLink)
+        .where(ConnectLink.id == link_id, ConnectLink.state == "in_use")
+        .values(state="used", completed_at=now, completed_source_id=source_id)
+    )
+
+
 async def find_link(session: AsyncSession, secret_hash: str) -> ConnectLink | None:
     query = select(ConnectLink).where(ConnectLink.secret_hash == secret_hash)
     return (await session.execute(query)).scalar_one_or_none()
