@@ -73,7 +73,7 @@ async def events_index(request: Request) -> Response:
         raise BridgeError(
             "invalid_request",
             "some parameters are not valid",
-            status=422,
+            variant="fields",
             details={"fields": problems},
         )
     data, has_more = await list_events(

@@ -10,7 +10,7 @@ import httpx
 import pytest
 from starlette.routing import Route
 
-from bridge.errors import ERROR_STATUS
+from bridge.errors import ERROR_STATUS, TOKEN_ERRORS
 from tests.bridge.conftest import APP_ORIGIN, RECURLY_PROPERTIES, Stack
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,13 +28,15 @@ def assert_error(response: httpx.Response, code: str, status: int | None = None)
 
 
 def codes_the_code_emits() -> set[str]:
-    """Every code literal a `BridgeError(...)` is raised or built with, anywhere in bridge/."""
+    """Every code literal a `BridgeError(...)` is raised or built with, anywhere in bridge/, and
+    every code a token failure becomes."""
     pattern = re.compile(r'BridgeError\(\s*"([a-z_]+)"')
-    return {
+    literals = {
         code
         for path in (ROOT / "bridge").rglob("*.py")
         for code in pattern.findall(path.read_text(encoding="utf-8"))
     }
+    return literals | {code for code, _ in TOKEN_ERRORS.values()}
 
 
 def test_every_code_the_bridge_emits_is_in_its_table_and_vice_versa() -> None:
