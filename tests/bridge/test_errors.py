@@ -302,6 +302,33 @@ def test_upstream_5xx_or_html_that_persists_is_upstream_unavailable(stack: Stack
     assert_error(widget.get(f"/v1/sources/{source_id}"), "upstream_unavailable")
 
 
+def test_each_second_status_the_contract_allows_belongs_to_one_situation(stack: Stack) -> None:
+    """502 is Stitch failing, 504 Stitch not answering in time, 503 (with Retry-After) the
+    bridge's own database; 422 is a request whose named fields are refused."""
+    from sqlalchemy.exc import OperationalError
+
+    from bridge import create_app
+    from bridge.errors import BridgeError, from_upstream
+    from bridge.stitch.errors import StitchTransportError, StitchUnavailable
+    from tests.live import free_port, serve
+
+    assert from_upstream(StitchUnavailable("down")).status == 502
+    assert from_upstream(StitchTransportError("timed out")).status == 504
+    with pytest.raises(ValueError):
+        BridgeError("not_found", "a code without a second status", variant="fields")
+
+    def outage(request: Any) -> Any:
+        raise OperationalError("SELECT 1", {}, Exception("connection refused"))
+
+    app = create_app(stack.settings)
+    app.router.routes.append(Route("/outage", outage))
+    with serve(app, port=free_port()) as server:
+        response = httpx.get(f"{server.url}/outage")
+    assert_error(response, "upstream_unavailable", 503)
+    assert response.headers["retry-after"] == "2"
+    assert "connection refused" not in response.text
+
+
 def test_upstream_blips_are_retried_away(stack: Stack) -> None:
     widget = stack.widget()
     source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
