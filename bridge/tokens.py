@@ -171,45 +171,6 @@ def _canonical(token: str) -> bool:
 P = TypeVar("P")
 
 
-class Codec(Generic[P]):
-    """One purpose's tokens: `encode` writes a `P` as a payload, `decode` reads it back, and
-    `expiry(value, now)` is the moment the token stops verifying. A payload that decodes to
-    no `P` is as invalid as a forged one."""
-
-    def __init__(
-        self,
-        secret_keys: tuple[str, ...],
-        clock: Clock,
-        *,
-        purpose: str,
-        salt: str,
-        encode: Callable[[P], dict[str, Any]],
-        decode: Callable[[dict[str, Any]], P],
-        expiry: Callable[[P, float], float],
-    ) -> None:
-        self.purpose = purpose
-        self._purpose = Purpose(secret_keys, salt)
-        self._clock = clock
-        self._encode = encode
-        self._decode = decode
-        self._expiry = expiry
-
-    def dumps(self, value: P) -> str:
-        payload = self._encode(value)
-        payload["exp"] = int(self._expiry(value, self._clock.time()))
-        return self._purpose.dumps(payload)
-
-    def loads(self, token: object) -> P:
-        try:
-            payload = self._purpose.loads(token, self._clock.time())
-        except TokenError as error:
-            raise type(error)(self.purpose) from None
-        try:
-            return self._decode(payload)
-        except (KeyError, TypeError, ValueError):
-            raise TokenInvalid(self.purpose) from None
-
-
 def _session_payload(s: ConnectSession) -> dict[str, Any]:
     return {
         "sid": s.id,
@@ -299,27 +260,59 @@ def _receipt_expiry(value: Receipt, now: float) -> float:
     return now + RECEIPT_TTL
 
 
+@dataclass(frozen=True)
+class Format(Generic[P]):
+    """One purpose's tokens: its salt, how a `P` becomes a payload and back, and when a token
+    stops verifying (`expiry(value, now)`: the value's own end, or now plus a maximum age)."""
+
+    purpose: str
+    salt: str
+    encode: Callable[[P], dict[str, Any]]
+    decode: Callable[[dict[str, Any]], P]
+    expiry: Callable[[P, float], float]
+
+
+class Codec(Generic[P]):
+    """Mints and reads the tokens of one `Format`. A payload that decodes to no `P` is as
+    invalid as a forged one; every failure names the purpose."""
+
+    def __init__(self, secret_keys: tuple[str, ...], clock: Clock, spec: Format[P]) -> None:
+        self.purpose = spec.purpose
+        self._signed = Purpose(secret_keys, spec.salt)
+        self._clock = clock
+        self._format = spec
+
+    def dumps(self, value: P) -> str:
+        payload = self._format.encode(value)
+        payload["exp"] = int(self._format.expiry(value, self._clock.time()))
+        return self._signed.dumps(payload)
+
+    def loads(self, token: object) -> P:
+        try:
+            payload = self._signed.loads(token, self._clock.time())
+        except TokenError as error:
+            raise type(error)(self.purpose) from None
+        try:
+            return self._format.decode(payload)
+        except (KeyError, TypeError, ValueError):
+            raise TokenInvalid(self.purpose) from None
+
+
+SESSION = Format("session", SESSION_SALT, _session_payload, _session_from, _own_expiry)
+STEP = Format("step", STEP_SALT, _step_payload, _step_from, _own_expiry)
+RECEIPT = Format("receipt", RECEIPT_SALT, _receipt_payload, _receipt_from, _receipt_expiry)
+OAUTH_STATE = Format("oauth_state", OAUTH_STATE_SALT, _state_payload, _state_from, _own_expiry)
+
+
 class Tokens:
     """The bridge's token kinds, one codec each. Never reuse one kind for another job."""
 
     def __init__(self, secret_keys: tuple[str, ...], clock: Clock) -> None:
         self._clock = clock
-        self.session = Codec[ConnectSession](
-            secret_keys, clock, purpose="session", salt=SESSION_SALT,
-            encode=_session_payload, decode=_session_from, expiry=_own_expiry,
-        )  # fmt: skip
-        self.step = Codec[StepClaim](
-            secret_keys, clock, purpose="step", salt=STEP_SALT,
-            encode=_step_payload, decode=_step_from, expiry=_own_expiry,
-        )  # fmt: skip
-        self.receipt = Codec[Receipt](
-            secret_keys, clock, purpose="receipt", salt=RECEIPT_SALT,
-            encode=_receipt_payload, decode=_receipt_from, expiry=_receipt_expiry,
-        )  # fmt: skip
-        self.oauth_state = Codec[OAuthState](
-            secret_keys, clock, purpose="oauth_state", salt=OAUTH_STATE_SALT,
-            encode=_state_payload, decode=_state_from, expiry=_own_expiry,
-        )  # fmt: skip
+        self.session = Codec(secret_keys, clock, SESSION)
+        self.step = Codec(secret_keys, clock, STEP)
+        self.receipt = Codec(secret_keys, clock, RECEIPT)
+        self.oauth_state = Codec(secret_keys, clock, OAUTH_STATE)
 
     def mint_session(self, session: ConnectSession) -> str:
         return self.session.dumps(session)
