@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bridge.errors import ERROR_STATUS
+from bridge.errors import ERROR_STATUS, VARIANT_STATUS
 from bridge.steps import STATUSES
 
 STR: dict[str, Any] = {"type": "string"}
@@ -165,7 +165,7 @@ def errors(*codes: str) -> dict[str, Any]:
     for code in (*codes, "internal"):
         by_status.setdefault(str(ERROR_STATUS[code]), []).append(code)
         if code == "invalid_request":  # 400 for a body that is not an object, 422 per field
-            by_status.setdefault("422", []).append(code)
+            by_status.setdefault(str(VARIANT_STATUS[code, "fields"]), []).append(code)
     return {
         status: content("error: " + ", ".join(names), ref("Error"))
         for status, names in sorted(by_status.items())
