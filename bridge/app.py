@@ -18,12 +18,19 @@ from starlette.responses import Response
 from bridge.api import events, links, oauth, oauth_begin, ops, server, sync, tenants, widget
 from bridge.assets import AssetCache
 from bridge.clock import Clock
-from bridge.errors import BridgeError, handle_bridge_error, handle_upstream_error, render
+from bridge.errors import (
+    BridgeError,
+    handle_bridge_error,
+    handle_token_error,
+    handle_upstream_error,
+    render,
+)
 from bridge.lifespan import open_services
 from bridge.metrics import Metrics
 from bridge.middleware import BodyLimit, OriginGate, RequestContext
 from bridge.settings import Settings
 from bridge.stitch.errors import StitchError
+from bridge.tokens import TokenError
 
 log = logging.getLogger("bridge.app")
 
@@ -46,7 +53,7 @@ async def _database_error(request: Request, exc: Exception) -> Response:
     error = BridgeError(
         "upstream_unavailable",
         "the bridge's database is unavailable; try again shortly",
-        status=503,
+        variant="database",
         headers={"Retry-After": "2"},
     )
     return render(error, request.scope.get("state", {}).get("request_id"))
@@ -90,6 +97,7 @@ def create_app(
         ],
         exception_handlers={
             BridgeError: handle_bridge_error,
+            TokenError: handle_token_error,
             StitchError: handle_upstream_error,
             HTTPException: _http_error,
             OperationalError: _database_error,

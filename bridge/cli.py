@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import secrets
 import sys
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
+from bridge.cli_commands import build_parser as _build_parser
 from bridge.settings import Settings, SettingsError
 from bridge.stitch.client import StitchClient
 from bridge.stitch.errors import StitchError, StitchUnauthorized
@@ -18,105 +18,6 @@ from bridge.stitch.models import SourceType
 from bridge.stitchjs_gate import refusal, startup_notice
 from bridge.store.schema import LATEST, create_engine, migrate, schema_version
 from bridge.version import __version__
-
-
-def _build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="stitch-bridge",
-        description="Connect your end users' data sources to Stitch from inside your web app.",
-    )
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
-    commands.required = True
-
-    serve = commands.add_parser(
-        "serve", help="run the bridge (settings from the environment and .env)"
-    )
-    serve.add_argument("--host", default="127.0.0.1", help="interface to bind (default 127.0.0.1)")
-    serve.add_argument("--port", type=int, default=8700, help="port to bind (default 8700)")
-
-    demo = commands.add_parser(
-        "demo", help="start the emulator, the bridge and the demo site; print the URL to open"
-    )
-    demo.add_argument("--data-dir", default=".demo-data", help="where the demo keeps its files")
-    demo.add_argument(
-        "--port-base", type=int, default=8700, help="first of three loopback ports (default 8700)"
-    )
-
-    emulator = commands.add_parser("emulator", help="run the Stitch Connect emulator alone")
-    emulator.add_argument("--host", default="127.0.0.1", help="interface (default 127.0.0.1)")
-    emulator.add_argument("--port", type=int, default=8790, help="port to bind (default 8790)")
-    emulator.add_argument(
-        "--token",
-        default=os.environ.get("STITCH_EMULATOR_TOKEN"),
-        help="access token it accepts (default $STITCH_EMULATOR_TOKEN, else generated)",
-    )
-    emulator.add_argument(
-        "--partner-id",
-        default=os.environ.get("STITCH_EMULATOR_PARTNER_ID"),
-        help="partner id (default $STITCH_EMULATOR_PARTNER_ID, else generated)",
-    )
-    emulator.add_argument(
-        "--partner-secret",
-        default=os.environ.get("STITCH_EMULATOR_PARTNER_SECRET"),
-        help="partner secret (default $STITCH_EMULATOR_PARTNER_SECRET, else generated)",
-    )
-    emulator.add_argument(
-        "--check-delay",
-        type=float,
-        default=2.0,
-        help="seconds a connection check runs (default 2)",
-    )
-    emulator.add_argument(
-        "--job-duration",
-        type=float,
-        default=30.0,
-        help="seconds a replication job runs (default 30)",
-    )
-    emulator.add_argument(
-        "--rate-limit-jobs",
-        action="store_true",
-        help="answer the 31st extractions/loads request within 10 minutes with 429",
-    )
-    emulator.add_argument("--state-file", default=None, help="persist state to this JSON file")
-    emulator.add_argument(
-        "--partner-redirect-uri",
-        action="append",
-        metavar="URI",
-        help="a redirect URI registered for partner OAuth (repeatable; "
-        "default $STITCH_EMULATOR_REDIRECT_URIS, comma-separated)",
-    )
-    emulator.add_argument(
-        "--no-hints",
-        action="store_true",
-        help="omit current_step_hints from report cards (as today's API does)",
-    )
-
-    commands.add_parser("keygen", help="print a new signing key and a new API key")
-    commands.add_parser("check", help="validate settings and reach the Stitch API")
-    commands.add_parser("migrate", help="create or upgrade the database schema")
-    commands.add_parser(
-        "rotate-keys",
-        help="re-encrypt stored tokens with the newest BRIDGE_SECRET_KEYS key",
-        description="Re-encrypt every stored secret (tenant Stitch tokens, pending OAuth "
-        "verifiers) with the first key of BRIDGE_SECRET_KEYS. Put the new key first, keep the "
-        "old ones after it, run this, then drop the old keys once sessions signed with them "
-        "have expired.",
-    )
-    integrity = commands.add_parser(
-        "widget-integrity",
-        help="print the widget's versioned URL and its SRI integrity value",
-        description="Print the immutable URL of the widget this installation serves "
-        "(/widget.<hash>.js), the sha384 Subresource Integrity value of its bytes, its sizes on "
-        "the wire, and a "
-        "<script> tag with both. The hash changes with every release of the widget, so run this "
-        "again after an upgrade; /widget.js always serves the current one.",
-    )
-    integrity.add_argument(
-        "--bridge-url",
-        default=os.environ.get("BRIDGE_PUBLIC_URL", ""),
-        help="the bridge's public URL for the tag (default $BRIDGE_PUBLIC_URL, else a path)",
-    )
-    return parser
 
 
 def _widget_integrity(args: argparse.Namespace) -> int:

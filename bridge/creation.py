@@ -119,7 +119,7 @@ async def create_source(
                 raise BridgeError(
                     "upstream_unavailable",
                     "an earlier attempt to create this source is still in progress",
-                    status=504,
+                    variant="timeout",
                 ) from None
             await asyncio.sleep(0.1)
             await _join_pending(services, cs, source_type, deadline)

@@ -23,6 +23,7 @@ from typing import Any, Literal
 
 import httpx
 import uvicorn
+from starlette.applications import Starlette
 
 from bridge.clock import Clock, SystemClock
 from bridge.oauth_apps import OAuthApp
@@ -143,11 +144,6 @@ def start_stack(
     clicking "Sync now" sees it finish; the bridge reads sync state as often as the jobs budget
     allows (the most the settings accept, which the emulator's unlimited jobs API can take).
     """
-    from demo_site import DemoConfig
-    from demo_site import create_app as create_demo
-    from stitch_emulator import EmulatorConfig
-    from stitch_emulator import create_app as create_emulator
-
     data = Path(data_dir)
     data.mkdir(parents=True, exist_ok=True)
     keys = _Secrets.load_or_create(data / "secrets.json")
@@ -159,72 +155,120 @@ def start_stack(
         bridge_url, demo_url, emulator_url = (
             _url(s) for s in (bridge_sock, demo_sock, emulator_sock)
         )
-        emulator = create_emulator(
-            EmulatorConfig(
-                token=keys.stitch_access_token,
-                check_delay=check_delay,
-                job_duration=job_duration,
-                state_file=str(data / "emulator-state.json") if persist else None,
-            )
-        )
-        settings = Settings(
-            api_keys=(keys.api_key,),
-            secret_keys=(keys.secret_key,),
-            allowed_origins=(demo_url,),
-            stitch_access_token=keys.stitch_access_token,
-            stitch_api_url=emulator_url,
-            stitch_app_url=emulator_url,
-            stitch_js_url=f"{emulator_url}/stitch.js",
-            public_url=bridge_url,
-            database_url=f"sqlite+aiosqlite:///{(data / 'bridge.db').resolve()}",
+        state_file = str(data / "emulator-state.json") if persist else None
+        emulator = _emulator(keys, check_delay, job_duration, state_file)
+        settings = _bridge_settings(
+            keys,
+            data,
+            (bridge_url, demo_url, emulator_url),
             session_ttl=session_ttl,
             step_driver=step_driver,
-            sync_poll=5,
-            jobs_budget=JOBS_LIMIT,
-            log_format="console",
-            webhook_url=f"{demo_url}/webhooks/stitch-bridge",
-            webhook_secret=keys.webhook_secret,
-            oauth_apps=_oauth_apps(keys, emulator_url) if white_label_oauth else (),
-            # The demo's Stitch account is the emulator's sandbox, so Stitch.js may run there
-            # when the stitchjs driver or a missing OAuth app needs it; the default demo
-            # (native driver, its own HubSpot OAuth app) hands out no ephemeral token.
-            shared_account_stitchjs=step_driver == "stitchjs" or not white_label_oauth,
+            white_label_oauth=white_label_oauth,
         )
         from bridge.app import create_app as create_bridge
 
         clock = bridge_clock or SystemClock()
         bridge = create_bridge(settings, clock=clock)
-        # The page embeds the widget as the README recommends: its immutable URL with integrity
-        # (built here, once, by the bridge's own asset cache).
-        widget = bridge.state.assets.get("widget.js")
-        demo = create_demo(
-            DemoConfig(
-                bridge_url=bridge_url,
-                bridge_api_key=keys.api_key,
-                stitch_js_url=settings.stitch_js_url,
-                session_ttl=demo_session_ttl,
-                public_url=demo_url,
-                webhook_secret=keys.webhook_secret,
-                widget_path=f"/widget.{widget.version}.js",
-                widget_integrity=widget.integrity,
-            )
-        )
+        demo = _demo_site(keys, settings, bridge, demo_url, demo_session_ttl)
         stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
         if settings.oauth_apps:
             _register_oauth_client(emulator_url, keys, bridge_url)
         stack.enter_context(_serving(bridge, bridge_sock, "bridge"))
         stack.enter_context(_serving(demo, demo_sock, "demo site"))
-        yield Stack(
-            emulator_url=emulator_url,
-            bridge_url=bridge_url,
-            demo_url=demo_url,
-            api_key=keys.api_key,
-            stitch_access_token=keys.stitch_access_token,
-            mode=settings.mode,
-            driver=settings.driver,
-            data_dir=data,
-            bridge_clock=clock,
+        yield _stack(keys, settings, data, (emulator_url, demo_url), clock)
+
+
+def _stack(
+    keys: _Secrets, settings: Settings, data: Path, urls: tuple[str, str], clock: Clock
+) -> Stack:
+    emulator, demo = urls
+    return Stack(
+        emulator_url=emulator,
+        bridge_url=settings.public_url,
+        demo_url=demo,
+        api_key=keys.api_key,
+        stitch_access_token=keys.stitch_access_token,
+        mode=settings.mode,
+        driver=settings.driver,
+        data_dir=data,
+        bridge_clock=clock,
+    )
+
+
+def _emulator(
+    keys: _Secrets, check_delay: float, job_duration: float, state_file: str | None
+) -> Starlette:
+    from stitch_emulator import EmulatorConfig
+    from stitch_emulator import create_app as create_emulator
+
+    config = EmulatorConfig(
+        token=keys.stitch_access_token,
+        check_delay=check_delay,
+        job_duration=job_duration,
+        state_file=state_file,
+    )
+    return create_emulator(config)
+
+
+def _bridge_settings(
+    keys: _Secrets,
+    data: Path,
+    urls: tuple[str, str, str],
+    *,
+    session_ttl: int,
+    step_driver: Driver | None,
+    white_label_oauth: bool,
+) -> Settings:
+    """The demo bridge's settings: the emulator as Stitch, the demo site as the SaaS."""
+    bridge_url, demo_url, emulator_url = urls
+    return Settings(
+        api_keys=(keys.api_key,),
+        secret_keys=(keys.secret_key,),
+        allowed_origins=(demo_url,),
+        stitch_access_token=keys.stitch_access_token,
+        stitch_api_url=emulator_url,
+        stitch_app_url=emulator_url,
+        stitch_js_url=f"{emulator_url}/stitch.js",
+        public_url=bridge_url,
+        database_url=f"sqlite+aiosqlite:///{(data / 'bridge.db').resolve()}",
+        session_ttl=session_ttl,
+        step_driver=step_driver,
+        # Sync state as fresh as the jobs budget allows (the most the settings accept, which
+        # the emulator's unlimited jobs API can take).
+        sync_poll=5,
+        jobs_budget=JOBS_LIMIT,
+        log_format="console",
+        webhook_url=f"{demo_url}/webhooks/stitch-bridge",
+        webhook_secret=keys.webhook_secret,
+        oauth_apps=_oauth_apps(keys, emulator_url) if white_label_oauth else (),
+        # The demo's Stitch account is the emulator's sandbox, so Stitch.js may run there
+        # when the stitchjs driver or a missing OAuth app needs it; the default demo
+        # (native driver, its own HubSpot OAuth app) hands out no ephemeral token.
+        shared_account_stitchjs=step_driver == "stitchjs" or not white_label_oauth,
+    )
+
+
+def _demo_site(
+    keys: _Secrets, settings: Settings, bridge: Starlette, demo_url: str, session_ttl: int | None
+) -> Starlette:
+    from demo_site import DemoConfig
+    from demo_site import create_app as create_demo
+
+    # The page embeds the widget as the README recommends: its immutable URL with integrity
+    # (built here, once, by the bridge's own asset cache).
+    widget = bridge.state.assets.get("widget.js")
+    return create_demo(
+        DemoConfig(
+            bridge_url=settings.public_url,
+            bridge_api_key=keys.api_key,
+            stitch_js_url=settings.stitch_js_url,
+            session_ttl=session_ttl,
+            public_url=demo_url,
+            webhook_secret=keys.webhook_secret,
+            widget_path=f"/widget.{widget.version}.js",
+            widget_integrity=widget.integrity,
         )
+    )
 
 
 OAUTH_CLIENT_ID = "acme-analytics"

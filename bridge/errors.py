@@ -1,4 +1,15 @@
-"""The bridge's error codes (CONTRACT §4.4), the one table from upstream errors to them, one renderer."""
+"""The bridge's error codes (CONTRACT §4.4), the tables that turn other errors into them, one renderer.
+
+Each code owns its status (`ERROR_STATUS`); call sites never pass a status. The contract gives three
+codes a second status, for a distinct situation a caller can tell apart; such an error names its
+`variant`, and `VARIANT_STATUS` is the one place (code, variant) → status is decided:
+- `invalid_request` 400 is a request the bridge cannot read as asked; variant "fields" (422) is a
+  well-formed request whose named fields (`details.fields`) hold values the bridge refuses.
+- `upstream_unavailable` 502 is Stitch failing or refusing the bridge; variant "timeout" (504) is
+  Stitch (or a concurrent attempt waiting on it) not answering in time; variant "database" (503,
+  with Retry-After) is the bridge's own database being unreachable.
+Token errors (bridge/tokens.py) become codes in `TOKEN_ERRORS`, upstream errors in `from_upstream`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from bridge.stitch import errors as stitch
+from bridge.tokens import TokenError, TokenExpired, TokenInvalid
 
 log = logging.getLogger("bridge.errors")
 
@@ -41,6 +53,23 @@ ERROR_STATUS: dict[str, int] = {
     "internal": 500,
 }
 
+# The second statuses the contract allows, each for one situation (see the module's docstring).
+VARIANT_STATUS: dict[tuple[str, str], int] = {
+    ("invalid_request", "fields"): 422,
+    ("upstream_unavailable", "timeout"): 504,
+    ("upstream_unavailable", "database"): 503,
+}
+
+# Which code (and message) a token that cannot be used answers with, by purpose and failure.
+TOKEN_ERRORS: dict[tuple[str, type[TokenError]], tuple[str, str]] = {
+    ("session", TokenExpired): ("session_expired", "the connect session has expired"),
+    ("session", TokenInvalid): ("unauthorized", "not a valid connect-session token"),
+    ("step", TokenExpired): ("token_expired", "this step token has expired"),
+    ("step", TokenInvalid): ("token_invalid", "not a valid step token"),
+    ("receipt", TokenExpired): ("receipt_invalid", "this receipt is not valid"),
+    ("receipt", TokenInvalid): ("receipt_invalid", "this receipt is not valid"),
+}
+
 
 class BridgeError(Exception):
     """An error the bridge answers with: a stable `code`, an HTTP status, a human message."""
@@ -50,16 +79,19 @@ class BridgeError(Exception):
         code: str,
         message: str,
         *,
-        status: int | None = None,
+        variant: str | None = None,
         details: dict[str, Any] | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
         if code not in ERROR_STATUS:
             raise ValueError(f"unknown error code {code!r}")
+        if variant is not None and (code, variant) not in VARIANT_STATUS:
+            raise ValueError(f"unknown variant {variant!r} of {code!r}")
         super().__init__(message)
         self.code = code
         self.message = message
-        self.status = status if status is not None else ERROR_STATUS[code]
+        self.variant = variant
+        self.status = VARIANT_STATUS[code, variant] if variant else ERROR_STATUS[code]
         self.details = details
         self.headers = headers or {}
 
@@ -98,7 +130,9 @@ def from_upstream(error: stitch.StitchError) -> BridgeError:
             details={"retry_after": retry_after},
         )
     if isinstance(error, stitch.StitchTransportError):
-        return BridgeError("upstream_unavailable", "Stitch did not answer in time", status=504)
+        return BridgeError(
+            "upstream_unavailable", "Stitch did not answer in time", variant="timeout"
+        )
     if isinstance(error, stitch.StitchUnauthorized):
         # The bridge's own credentials were refused: the operator must act, the caller cannot.
         log.error("stitch refused the bridge's access token (401)")
@@ -106,6 +140,13 @@ def from_upstream(error: stitch.StitchError) -> BridgeError:
     if isinstance(error, stitch.StitchBadRequest):
         return BridgeError("invalid_request", message, details={"upstream": error.stitch_code})
     return BridgeError("upstream_unavailable", "Stitch is unavailable; try again shortly")
+
+
+def from_token(error: TokenError) -> BridgeError:
+    """The one place a token failure becomes a contract error."""
+    kind = TokenExpired if isinstance(error, TokenExpired) else TokenInvalid
+    code, message = TOKEN_ERRORS.get((error.purpose, kind), ("token_invalid", "not a valid token"))
+    return BridgeError(code, message)
 
 
 def render(error: BridgeError, request_id: str | None = None) -> Response:
@@ -120,12 +161,11 @@ async def handle_bridge_error(request: Request, exc: Exception) -> Response:
     return render(exc, request.scope.get("state", {}).get("request_id"))
 
 
+async def handle_token_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, TokenError)
+    return render(from_token(exc), request.scope.get("state", {}).get("request_id"))
+
+
 async def handle_upstream_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, stitch.StitchError)
     return render(from_upstream(exc), request.scope.get("state", {}).get("request_id"))
-
-
-async def handle_unexpected(request: Request, exc: Exception) -> Response:
-    request_id = request.scope.get("state", {}).get("request_id")
-    log.exception("unhandled error", extra={"request_id": request_id})
-    return render(BridgeError("internal", f"internal error (request id {request_id})"), request_id)

@@ -34,6 +34,25 @@ def upstream_budget(settings: Settings, engine: AsyncEngine) -> UpstreamBudget |
     return DatabaseBudget(engine, rate=settings.upstream_rate, burst=burst)
 
 
+def upstream_client(
+    settings: Settings,
+    transport: httpx.AsyncBaseTransport | None,
+    budget: UpstreamBudget | None,
+    metrics: Metrics,
+) -> StitchClient:
+    """The one client to Stitch: its secrets redacted, its calls budgeted and measured."""
+    return StitchClient(
+        settings.stitch_api_url,
+        transport=transport,
+        timeout=httpx.Timeout(10.0, connect=5.0),
+        user_agent=f"stitch-bridge/{__version__}",
+        secrets=settings.secrets,
+        budget=budget,
+        observer=metrics.observe_upstream,
+        trust_env=settings.upstream_trust_env,
+    )
+
+
 @contextlib.asynccontextmanager
 async def open_services(
     settings: Settings,
@@ -52,16 +71,7 @@ async def open_services(
     metrics = metrics or Metrics()
     budget = upstream_budget(settings, engine)
     metrics.upstream_queue.set_function(lambda: float(getattr(budget, "waiting", 0)))
-    stitch = StitchClient(
-        settings.stitch_api_url,
-        transport=transport,
-        timeout=httpx.Timeout(10.0, connect=5.0),
-        user_agent=f"stitch-bridge/{__version__}",
-        secrets=settings.secrets,
-        budget=budget,
-        observer=metrics.observe_upstream,
-        trust_env=settings.upstream_trust_env,
-    )
+    stitch = upstream_client(settings, transport, budget, metrics)
     outbox = Outbox(
         db,
         clock,

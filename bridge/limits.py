@@ -39,7 +39,7 @@ def check_end_user_schedule(
         raise BridgeError(
             "invalid_request",
             "this schedule is not one an end user may choose: " + ", ".join(problems),
-            status=422,
+            variant="fields",
             details={"fields": problems},
         )
 

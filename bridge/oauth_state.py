@@ -19,10 +19,9 @@ from bridge.clock import new_id
 from bridge.crypto import SecretUnreadable
 from bridge.oauth_binding import bound_here, mint_ticket
 from bridge.services import Services
-from bridge.settings import Settings
 from bridge.store.tenant_tables import OAuthAttempt
 from bridge.tenants import secret_box
-from bridge.tokens import OAUTH_STATE_SALT, Purpose, TokenError
+from bridge.tokens import OAuthState, TokenError
 
 STATE_TTL = 600  # seconds from redirect to callback, consent screen included
 RETENTION = 86_400  # finished attempts are kept a day: `steps/complete` reads their outcome
@@ -36,10 +35,6 @@ class OAuthFailure(Exception):
         super().__init__(reason)
         self.reason = reason
         self.attempt = attempt
-
-
-def _states(settings: Settings) -> Purpose:
-    return Purpose(settings.secret_keys, OAUTH_STATE_SALT)
 
 
 def tenant_tag(tenant: str) -> str:
@@ -63,13 +58,8 @@ async def begin_attempt(
     attempt_id = new_id("oa", 16)
     # The row decides expiry; the signed bound is later, so an expired attempt is still
     # recognised as ours and its window is told.
-    state = _states(services.settings).dumps(
-        {
-            "aid": attempt_id,
-            "knd": kind,
-            "ten": tenant_tag(tenant),
-            "exp": int(now + STATE_TTL + RETENTION),
-        }
+    state = services.tokens.oauth_state.dumps(
+        OAuthState(attempt_id, kind, tenant_tag(tenant), expires_at=now + STATE_TTL + RETENTION)
     )
     box = secret_box(services.settings)
     attempt = OAuthAttempt(
@@ -99,20 +89,17 @@ async def consume_attempt(
     the attempt stays usable by its own browser, and nobody is told (RFC 9700 §4.7.1)."""
     now = services.clock.time()
     try:
-        payload = _states(services.settings).loads(state, now)
+        claim = services.tokens.oauth_state.loads(state)
     except TokenError as error:
         raise OAuthFailure(f"state_{error.reason}") from None
-    attempt_id = payload.get("aid")
     async with services.db.begin() as session:
-        attempt = (
-            await session.get(OAuthAttempt, attempt_id) if isinstance(attempt_id, str) else None
-        )
+        attempt = await session.get(OAuthAttempt, claim.attempt_id)
         # The signature covers the tenant; the row must agree, so no state crosses tenants.
         if (
             attempt is None
             or attempt.kind != kind
-            or payload.get("knd") != kind
-            or payload.get("ten") != tenant_tag(attempt.tenant)
+            or claim.kind != kind
+            or claim.tenant_tag != tenant_tag(attempt.tenant)
         ):
             raise OAuthFailure("state_invalid")
         if not bound_here(attempt, cookies):

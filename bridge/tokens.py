@@ -1,26 +1,29 @@
-"""Signed tokens, one serializer (and salt) per purpose, with key rotation and explicit expiry.
+"""Signed tokens: one codec (salt, payload type, lifetime) per purpose, key rotation, explicit expiry.
 
 Each token is an itsdangerous URL-safe signed payload. Expiry is part of the payload (`exp`, read
 against the injected clock) so that every token can carry its own lifetime. Keys come newest first
 from BRIDGE_SECRET_KEYS; itsdangerous signs with the last key of its list and verifies with all.
+
+Like itsdangerous, this module raises its own exceptions (`TokenInvalid`, `TokenExpired`, both
+`TokenError`s naming the purpose); the API turns them into contract codes in one table
+(bridge/errors.py `TOKEN_ERRORS`), so nothing here knows about HTTP.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from itsdangerous import BadData, Signer, URLSafeSerializer
 from itsdangerous.encoding import base64_decode, base64_encode, want_bytes
 from itsdangerous.serializer import Serializer
 
 from bridge.clock import Clock, new_id
-from bridge.errors import BridgeError
 
 SESSION_SALT = "stitch-bridge.connect-session.v1"
 STEP_SALT = "stitch-bridge.step.v1"
 RECEIPT_SALT = "stitch-bridge.receipt.v1"
-RESUME_SALT = "stitch-bridge.resume.v1"
 OAUTH_STATE_SALT = "stitch-bridge.oauth-state.v1"
 OAUTH_BIND_SALT = "stitch-bridge.oauth-bind.v1"
 
@@ -56,6 +59,16 @@ class StepClaim:
 
 
 @dataclass(frozen=True)
+class OAuthState:
+    """What an OAuth redirect's `state` names: the attempt, its kind, its tenant's tag."""
+
+    attempt_id: str
+    kind: str
+    tenant_tag: str
+    expires_at: float
+
+
+@dataclass(frozen=True)
 class Receipt:
     id: str
     source_id: int
@@ -65,9 +78,23 @@ class Receipt:
 
 
 class TokenError(Exception):
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason  # "invalid" or "expired"
+    """A token that cannot be used; `purpose` names its codec ("" for a bare `Purpose`)."""
+
+    reason = "invalid"
+
+    def __init__(self, purpose: str = "") -> None:
+        super().__init__(f"{purpose or 'token'} {self.reason}")
+        self.purpose = purpose
+
+
+class TokenInvalid(TokenError):
+    """Not ours, altered, of another purpose, or not the payload its purpose carries."""
+
+
+class TokenExpired(TokenError):
+    """Ours and intact, but past its `exp`."""
+
+    reason = "expired"
 
 
 class _KeyedSigner(Signer):
@@ -115,17 +142,17 @@ class Purpose:
 
     def loads(self, token: object, now: float) -> dict[str, Any]:
         if not isinstance(token, str) or not token or len(token) > 4096:
-            raise TokenError("invalid")
+            raise TokenInvalid()
         if not _canonical(token):
-            raise TokenError("invalid")
+            raise TokenInvalid()
         try:
             payload = self._serializer.loads(token)
         except (BadData, UnicodeDecodeError, ValueError):
-            raise TokenError("invalid") from None
+            raise TokenInvalid() from None
         if not isinstance(payload, dict) or not isinstance(payload.get("exp"), int | float):
-            raise TokenError("invalid")
+            raise TokenInvalid()
         if payload["exp"] <= now:
-            raise TokenError("expired")
+            raise TokenExpired()
         return payload
 
 
@@ -141,60 +168,163 @@ def _canonical(token: str) -> bool:
     return True
 
 
+P = TypeVar("P")
+
+
+def _session_payload(s: ConnectSession) -> dict[str, Any]:
+    return {
+        "sid": s.id,
+        "ten": s.tenant,
+        "uid": s.end_user_id,
+        "unm": s.end_user_name,
+        "uem": s.end_user_email,
+        "typ": list(s.source_types) if s.source_types is not None else None,
+        "src": s.source_id,
+        "act": list(s.actions),
+    }
+
+
+def _session_from(p: dict[str, Any]) -> ConnectSession:
+    return ConnectSession(
+        id=str(p["sid"]),
+        tenant=p.get("ten"),
+        end_user_id=str(p["uid"]),
+        end_user_name=p.get("unm"),
+        end_user_email=p.get("uem"),
+        source_types=tuple(p["typ"]) if p.get("typ") is not None else None,
+        source_id=p.get("src"),
+        expires_at=float(p["exp"]),
+        actions=tuple(str(a) for a in p["act"]) if "act" in p else DEFAULT_ACTIONS,
+    )
+
+
+def _step_payload(c: StepClaim) -> dict[str, Any]:
+    return {
+        "jti": c.id,
+        "sid": c.session_id,
+        "ten": c.tenant,
+        "uid": c.end_user_id,
+        "src": c.source_id,
+        "stp": c.step,
+    }
+
+
+def _step_from(p: dict[str, Any]) -> StepClaim:
+    return StepClaim(
+        id=str(p["jti"]),
+        session_id=str(p["sid"]),
+        tenant=p.get("ten"),
+        end_user_id=str(p["uid"]),
+        source_id=int(p["src"]),
+        step=str(p["stp"]),
+        expires_at=float(p["exp"]),
+    )
+
+
+def _receipt_payload(r: Receipt) -> dict[str, Any]:
+    return {
+        "rid": r.id,
+        "src": r.source_id,
+        "uid": r.end_user_id,
+        "ten": r.tenant,
+        "cat": r.completed_at,
+    }
+
+
+def _receipt_from(p: dict[str, Any]) -> Receipt:
+    return Receipt(
+        id=str(p["rid"]),
+        source_id=int(p["src"]),
+        end_user_id=str(p["uid"]),
+        tenant=p.get("ten"),
+        completed_at=float(p["cat"]),
+    )
+
+
+def _state_payload(s: OAuthState) -> dict[str, Any]:
+    return {"aid": s.attempt_id, "knd": s.kind, "ten": s.tenant_tag}
+
+
+def _state_from(p: dict[str, Any]) -> OAuthState:
+    aid, kind, tag = p["aid"], p["knd"], p["ten"]
+    if not all(isinstance(value, str) for value in (aid, kind, tag)):
+        raise ValueError("not an OAuth state")
+    return OAuthState(attempt_id=aid, kind=kind, tenant_tag=tag, expires_at=float(p["exp"]))
+
+
+def _own_expiry(value: ConnectSession | StepClaim | OAuthState, now: float) -> float:
+    return value.expires_at
+
+
+def _receipt_expiry(value: Receipt, now: float) -> float:
+    return now + RECEIPT_TTL
+
+
+@dataclass(frozen=True)
+class Format(Generic[P]):
+    """One purpose's tokens: its salt, how a `P` becomes a payload and back, and when a token
+    stops verifying (`expiry(value, now)`: the value's own end, or now plus a maximum age)."""
+
+    purpose: str
+    salt: str
+    encode: Callable[[P], dict[str, Any]]
+    decode: Callable[[dict[str, Any]], P]
+    expiry: Callable[[P, float], float]
+
+
+class Codec(Generic[P]):
+    """Mints and reads the tokens of one `Format`. A payload that decodes to no `P` is as
+    invalid as a forged one; every failure names the purpose."""
+
+    def __init__(self, secret_keys: tuple[str, ...], clock: Clock, spec: Format[P]) -> None:
+        self.purpose = spec.purpose
+        self._signed = Purpose(secret_keys, spec.salt)
+        self._clock = clock
+        self._format = spec
+
+    def dumps(self, value: P) -> str:
+        payload = self._format.encode(value)
+        payload["exp"] = int(self._format.expiry(value, self._clock.time()))
+        return self._signed.dumps(payload)
+
+    def loads(self, token: object) -> P:
+        try:
+            payload = self._signed.loads(token, self._clock.time())
+        except TokenError as error:
+            raise type(error)(self.purpose) from None
+        try:
+            return self._format.decode(payload)
+        except (KeyError, TypeError, ValueError):
+            raise TokenInvalid(self.purpose) from None
+
+
+SESSION = Format("session", SESSION_SALT, _session_payload, _session_from, _own_expiry)
+STEP = Format("step", STEP_SALT, _step_payload, _step_from, _own_expiry)
+RECEIPT = Format("receipt", RECEIPT_SALT, _receipt_payload, _receipt_from, _receipt_expiry)
+OAUTH_STATE = Format("oauth_state", OAUTH_STATE_SALT, _state_payload, _state_from, _own_expiry)
+
+
 class Tokens:
-    """The bridge's token kinds. Never reuse one kind for another job."""
+    """The bridge's token kinds, one codec each. Never reuse one kind for another job."""
 
     def __init__(self, secret_keys: tuple[str, ...], clock: Clock) -> None:
         self._clock = clock
-        self._session = Purpose(secret_keys, SESSION_SALT)
-        self._step = Purpose(secret_keys, STEP_SALT)
-        self._receipt = Purpose(secret_keys, RECEIPT_SALT)
+        self.session = Codec(secret_keys, clock, SESSION)
+        self.step = Codec(secret_keys, clock, STEP)
+        self.receipt = Codec(secret_keys, clock, RECEIPT)
+        self.oauth_state = Codec(secret_keys, clock, OAUTH_STATE)
 
-    # connect sessions -------------------------------------------------------------------------
     def mint_session(self, session: ConnectSession) -> str:
-        return self._session.dumps(
-            {
-                "sid": session.id,
-                "ten": session.tenant,
-                "uid": session.end_user_id,
-                "unm": session.end_user_name,
-                "uem": session.end_user_email,
-                "typ": list(session.source_types) if session.source_types is not None else None,
-                "src": session.source_id,
-                "act": list(session.actions),
-                "exp": int(session.expires_at),
-            }
-        )
+        return self.session.dumps(session)
 
-    def read_session(self, token: str) -> ConnectSession:
-        try:
-            p = self._session.loads(token, self._clock.time())
-        except TokenError as error:
-            if error.reason == "expired":
-                raise BridgeError("session_expired", "the connect session has expired") from None
-            raise BridgeError("unauthorized", "not a valid connect-session token") from None
-        try:
-            return ConnectSession(
-                id=str(p["sid"]),
-                tenant=p.get("ten"),
-                end_user_id=str(p["uid"]),
-                end_user_name=p.get("unm"),
-                end_user_email=p.get("uem"),
-                source_types=tuple(p["typ"]) if p.get("typ") is not None else None,
-                source_id=p.get("src"),
-                expires_at=float(p["exp"]),
-                actions=tuple(str(a) for a in p["act"]) if "act" in p else DEFAULT_ACTIONS,
-            )
-        except (KeyError, TypeError):
-            raise BridgeError("unauthorized", "not a valid connect-session token") from None
+    def read_session(self, token: object) -> ConnectSession:
+        return self.session.loads(token)
 
-    # step tokens ------------------------------------------------------------------------------
     def mint_step(
         self, session: ConnectSession, source_id: int, step: str, ttl: int
     ) -> tuple[str, StepClaim]:
         # A step token may outlive its session: it belongs to the end user, and the session
         # renewed mid-flow (same end user) finishes the step with it.
-        expires_at = self._clock.time() + ttl
         claim = StepClaim(
             id=new_id("st", 16),
             session_id=session.id,
@@ -202,65 +332,19 @@ class Tokens:
             end_user_id=session.end_user_id,
             source_id=source_id,
             step=step,
-            expires_at=expires_at,
+            expires_at=self._clock.time() + ttl,
         )
-        token = self._step.dumps(
-            {
-                "jti": claim.id,
-                "sid": claim.session_id,
-                "ten": claim.tenant,
-                "uid": claim.end_user_id,
-                "src": claim.source_id,
-                "stp": claim.step,
-                "exp": int(claim.expires_at),
-            }
-        )
-        return token, claim
+        return self.step.dumps(claim), claim
 
     def read_step(self, token: object) -> StepClaim:
-        try:
-            p = self._step.loads(token, self._clock.time())
-        except TokenError as error:
-            if error.reason == "expired":
-                raise BridgeError("token_expired", "this step token has expired") from None
-            raise BridgeError("token_invalid", "not a valid step token") from None
-        try:
-            return StepClaim(
-                id=str(p["jti"]),
-                session_id=str(p["sid"]),
-                tenant=p.get("ten"),
-                end_user_id=str(p["uid"]),
-                source_id=int(p["src"]),
-                step=str(p["stp"]),
-                expires_at=float(p["exp"]),
-            )
-        except (KeyError, TypeError, ValueError):
-            raise BridgeError("token_invalid", "not a valid step token") from None
+        return self.step.loads(token)
 
-    # receipts ---------------------------------------------------------------------------------
     def mint_receipt(
         self, source_id: int, end_user_id: str, tenant: str | None, completed_at: float
     ) -> str:
-        return self._receipt.dumps(
-            {
-                "rid": new_id("rc", 12),
-                "src": source_id,
-                "uid": end_user_id,
-                "ten": tenant,
-                "cat": completed_at,
-                "exp": int(self._clock.time() + RECEIPT_TTL),
-            }
+        return self.receipt.dumps(
+            Receipt(new_id("rc", 12), source_id, end_user_id, tenant, completed_at)
         )
 
     def read_receipt(self, token: object) -> Receipt:
-        try:
-            p = self._receipt.loads(token, self._clock.time())
-            return Receipt(
-                id=str(p["rid"]),
-                source_id=int(p["src"]),
-                end_user_id=str(p["uid"]),
-                tenant=p.get("ten"),
-                completed_at=float(p["cat"]),
-            )
-        except (TokenError, KeyError, TypeError, ValueError):
-            raise BridgeError("receipt_invalid", "this receipt is not valid") from None
+        return self.receipt.loads(token)

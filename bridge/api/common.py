@@ -232,7 +232,7 @@ class Fields:
             raise BridgeError(
                 "invalid_request",
                 "some fields are not valid",
-                status=422,
+                variant="fields",
                 details={"fields": self.problems},
             )
 

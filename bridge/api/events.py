@@ -74,7 +74,7 @@ async def events_index(request: Request) -> Response:
         raise BridgeError(
             "invalid_request",
             "some parameters are not valid",
-            status=422,
+            variant="fields",
             details={"fields": problems},
         )
     page = await list_events(

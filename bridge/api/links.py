@@ -45,11 +45,11 @@ async def create_connect_link(request: Request) -> Response:
     require_tenant(fields, services.settings, scope)
     if fields.problems:
         # A bad return_url is the one problem the contract answers with a plain 400.
-        status = 400 if set(fields.problems) == {"return_url"} else 422
+        variant = None if set(fields.problems) == {"return_url"} else "fields"
         raise BridgeError(
             "invalid_request",
             "some fields are not valid",
-            status=status,
+            variant=variant,
             details={"fields": fields.problems},
         )
     cs = await build_connect_session(services, scope.request(), tenant_connected=False)

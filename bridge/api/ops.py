@@ -13,7 +13,7 @@ from starlette.routing import Route
 
 from bridge.api import assets
 from bridge.api.common import services_of
-from bridge.openapi import build_openapi
+from bridge.api.openapi import build_openapi
 
 STATIC = resources.files("bridge") / "static"
 

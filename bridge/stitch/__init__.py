@@ -3,8 +3,9 @@
 It is configured by URL (the real API or the emulator) and imports nothing else of the app.
 """
 
+from .account import UNSET, StitchAccount
 from .budget import TokenBucketBudget, UnlimitedBudget, UpstreamBudget
-from .client import UNSET, StitchAccount, StitchClient
+from .client import StitchClient
 from .errors import (
     StitchAccessDenied,
     StitchAlreadyRunning,

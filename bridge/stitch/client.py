@@ -9,39 +9,26 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import enum
-import hashlib
+import functools
 import importlib.metadata
 import logging
 import random as _random
 import time
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime
 from typing import Any, Final
-from urllib.parse import quote
 
 import httpx
 
+from .account import StitchAccount, budget_key
 from .budget import UnlimitedBudget, UpstreamBudget
-from .destinations import DestinationCalls
 from .errors import (
-    StitchNotFound,
     StitchRateLimited,
     StitchTransportError,
-    StitchUnavailable,
-    parse_error,
     scrub,
 )
 from .models import (
-    ConnectionCheck,
-    Source,
-    SourceType,
-    Stream,
     parse_access_grant,
-    parse_many,
-    parse_one,
 )
-from .models import path_id as _id
 from .retry import (
     NEVER_SENT_ERRORS,
     AttemptFailed,
@@ -51,6 +38,9 @@ from .retry import (
     failed_answer,
     run_with_retries,
 )
+
+# StitchAccount is re-exported: callers type their accounts from here, beside the client.
+__all__ = ["DEFAULT_USER_AGENT", "StitchAccount", "StitchClient", "budget_key"]
 
 log = logging.getLogger("bridge.stitch")
 
@@ -65,17 +55,22 @@ def _package_version() -> str:
 DEFAULT_USER_AGENT: Final = f"stitch-bridge/{_package_version()}"
 
 
-class _Unset(enum.Enum):
-    UNSET = "UNSET"
+@dataclasses.dataclass(frozen=True)
+class _Request:
+    """One logical call as every attempt of it sends it; `secrets` are scrubbed from errors."""
 
+    method: str
+    path: str
+    key: str
+    headers: dict[str, str]
+    json_body: object
+    form_body: dict[str, str] | None
+    secrets: tuple[str, ...]
+    allow_empty: bool
+    repeatable: bool
 
-UNSET: Final = _Unset.UNSET
-"""`update_source(paused_at=UNSET)` leaves the pause alone; None unpauses."""
-
-
-def budget_key(kind: str, credential: str) -> str:
-    """A stable, non-secret name for a credential, the same on every replica."""
-    return f"{kind}:{hashlib.sha256(credential.encode()).hexdigest()[:16]}"
+    def __repr__(self) -> str:  # headers and secrets hold credentials
+        return f"_Request({self.method} {self.path})"
 
 
 class StitchClient:
@@ -221,55 +216,66 @@ class StitchClient:
 
         Public for the rare endpoint this module does not wrap; prefer the named methods.
         """
-        method = method.upper()
-        secrets = tuple(s for s in (bearer, *self._secrets, *secrets) if s)
-        headers = {"Authorization": f"Bearer {bearer}"} if bearer else {}
-        repeatable = self.retry.may_retry_after_sending(method)
-
-        async def attempt(number: int, remaining: float) -> Any:
-            await self._acquire(key, remaining)
-            request = self._http.build_request(
-                method,
-                path,
-                json=json_body,
-                data=form_body,
-                headers=headers,
-                timeout=bounded_timeout(self._timeout, remaining),
-            )
-            started = self._clock()
-            try:
-                async with asyncio.timeout(remaining):
-                    response = await self._http.send(request)
-            except (httpx.RequestError, TimeoutError) as exc:
-                retry = not isinstance(exc, httpx.UnsupportedProtocol) and (
-                    repeatable or isinstance(exc, NEVER_SENT_ERRORS)
-                )
-                self._log(method, path, type(exc).__name__, number, started, retry)
-                failure = StitchTransportError(_transport_message(exc, secrets))
-                # Not chained: the message keeps the scrubbed detail, and a chained original
-                # is one more place a credential could surface in a logged traceback.
-                raise AttemptFailed(failure, retry=retry) from None
-            is_json, body = decode_json(response)
-            status = response.status_code
-            if 200 <= status < 300 and (is_json or (allow_empty and not response.content)):
-                self._log(method, path, status, number, started, False)
-                return body
-            failed = failed_answer(
-                response,
-                is_json=is_json,
-                body=body,
-                repeatable=repeatable,
-                policy=self.retry,
-                secrets=secrets,
-                now=self._wall_clock(),
-            )
-            self._log(method, path, status, number, started, failed.retry)
-            raise failed
-
+        request = _Request(
+            method=method.upper(),
+            path=path,
+            key=key,
+            headers={"Authorization": f"Bearer {bearer}"} if bearer else {},
+            json_body=json_body,
+            form_body=form_body,
+            secrets=tuple(s for s in (bearer, *self._secrets, *secrets) if s),
+            allow_empty=allow_empty,
+            repeatable=self.retry.may_retry_after_sending(method.upper()),
+        )
         policy = dataclasses.replace(self.retry, attempts=1) if once else self.retry
         return await run_with_retries(
-            policy, attempt, clock=self._clock, sleep=self._sleep, random=self._random
+            policy,
+            functools.partial(self._attempt, request),
+            clock=self._clock,
+            sleep=self._sleep,
+            random=self._random,
         )
+
+    async def _attempt(self, req: _Request, number: int, remaining: float) -> Any:
+        """One attempt of `req`: its answer, or AttemptFailed saying whether to try again."""
+        await self._acquire(req.key, remaining)
+        request = self._http.build_request(
+            req.method,
+            req.path,
+            json=req.json_body,
+            data=req.form_body,
+            headers=req.headers,
+            timeout=bounded_timeout(self._timeout, remaining),
+        )
+        started = self._clock()
+        try:
+            async with asyncio.timeout(remaining):
+                response = await self._http.send(request)
+        except (httpx.RequestError, TimeoutError) as exc:
+            retry = not isinstance(exc, httpx.UnsupportedProtocol) and (
+                req.repeatable or isinstance(exc, NEVER_SENT_ERRORS)
+            )
+            self._log(req.method, req.path, type(exc).__name__, number, started, retry)
+            failure = StitchTransportError(_transport_message(exc, req.secrets))
+            # Not chained: the message keeps the scrubbed detail, and a chained original
+            # is one more place a credential could surface in a logged traceback.
+            raise AttemptFailed(failure, retry=retry) from None
+        is_json, body = decode_json(response)
+        status = response.status_code
+        if 200 <= status < 300 and (is_json or (req.allow_empty and not response.content)):
+            self._log(req.method, req.path, status, number, started, False)
+            return body
+        failed = failed_answer(
+            response,
+            is_json=is_json,
+            body=body,
+            repeatable=req.repeatable,
+            policy=self.retry,
+            secrets=req.secrets,
+            now=self._wall_clock(),
+        )
+        self._log(req.method, req.path, status, number, started, failed.retry)
+        raise failed
 
     async def _acquire(self, key: str, remaining: float) -> None:
         try:
@@ -302,152 +308,7 @@ class StitchClient:
         )
 
 
-class StitchAccount(DestinationCalls):
-    """The Connect API as one account sees it; shares its client's pool, retry policy and budget."""
-
-    __slots__ = ("_client", "_token", "budget_key")
-
-    def __init__(self, client: StitchClient, access_token: str) -> None:
-        self._client = client
-        self._token = access_token
-        self.budget_key = budget_key("account", access_token)
-
-    def __repr__(self) -> str:
-        return f"StitchAccount({self._client.base_url!r}, budget_key={self.budget_key!r})"
-
-    async def _call(self, method: str, path: str, **kwargs: Any) -> Any:
-        return await self._client.call(
-            method, path, key=self.budget_key, bearer=self._token, **kwargs
-        )
-
-    async def list_source_types(self) -> list[SourceType]:
-        body = await self._call("GET", "/v4/source-types")
-        return parse_many(body, SourceType.from_json, "source types")
-
-    async def get_source_type(self, source_type: str) -> SourceType:
-        body = await self._call("GET", f"/v4/source-types/{quote(source_type, safe='')}")
-        return parse_one(body, SourceType.from_json, "source type")
-
-    async def create_source(
-        self, *, type: str, display_name: str, properties: dict[str, Any] | None = None
-    ) -> Source:
-        """POST /v4/sources. Never repeated once it may have been sent: a lost answer is for the
-        caller to reconcile (by listing sources), not for us to turn into a second source."""
-        payload: dict[str, Any] = {"type": type, "display_name": display_name}
-        if properties is not None:
-            payload["properties"] = properties
-        body = await self._call("POST", "/v4/sources", json_body=payload)
-        return parse_one(body, Source.from_json, "source")
-
-    async def list_sources(self) -> list[Source]:
-        body = await self._call("GET", "/v4/sources")
-        return parse_many(body, Source.from_json, "sources")
-
-    async def get_source(self, source_id: int) -> Source:
-        body = await self._call("GET", f"/v4/sources/{_id(source_id)}")
-        return parse_one(body, Source.from_json, "source")
-
-    async def update_source(
-        self,
-        source_id: int,
-        *,
-        display_name: str | None = None,
-        properties: dict[str, Any] | None = None,
-        paused_at: str | datetime | None | _Unset = UNSET,
-    ) -> Source:
-        """PUT /v4/sources/{id}: only the keys given are sent; Stitch merges `properties`."""
-        payload: dict[str, Any] = {}
-        if display_name is not None:
-            payload["display_name"] = display_name
-        if properties is not None:
-            payload["properties"] = properties
-        if paused_at is not UNSET:
-            payload["paused_at"] = _timestamp(paused_at)
-        body = await self._call("PUT", f"/v4/sources/{_id(source_id)}", json_body=payload)
-        return parse_one(body, Source.from_json, "source")
-
-    async def delete_source(self, source_id: int) -> Source:
-        body = await self._call("DELETE", f"/v4/sources/{_id(source_id)}")
-        return parse_one(body, Source.from_json, "source")
-
-    async def last_connection_check(self, source_id: int) -> ConnectionCheck | None:
-        """The latest check, or None when Stitch has none for the source (404)."""
-        try:
-            body = await self._call("GET", f"/v4/sources/{_id(source_id)}/last-connection-check")
-        except StitchNotFound as exc:
-            if exc.status == 404:
-                return None
-            raise
-        return parse_one(body, ConnectionCheck.from_json, "connection check")
-
-    async def list_streams(self, source_id: int) -> list[Stream]:
-        body = await self._call("GET", f"/v4/sources/{_id(source_id)}/streams")
-        return parse_many(body, Stream.from_json, "streams")
-
-    async def get_stream_schema(self, source_id: int, stream_id: int) -> dict[str, Any]:
-        """The Stream Schema object as Stitch sends it (its `schema` is a JSON *string*, §4.9)."""
-        body = await self._call("GET", f"/v4/sources/{_id(source_id)}/streams/{_id(stream_id)}")
-        if not isinstance(body, dict):
-            raise StitchUnavailable("unexpected stream schema from Stitch: not a JSON object")
-        return body
-
-    async def update_stream_metadata(self, source_id: int, streams: list[dict[str, Any]]) -> None:
-        """PUT …/streams/metadata; `streams` is `[{"tap_stream_id", "metadata": [...]}]` (§5.4)."""
-        await self._call(
-            "PUT",
-            f"/v4/sources/{_id(source_id)}/streams/metadata",
-            json_body={"streams": streams},
-            allow_empty=True,
-        )
-
-    async def start_sync(self, source_id: int) -> str:
-        """POST …/sync → job name; StitchAlreadyRunning if one runs (Stitch says so with 200)."""
-        body = await self._call("POST", f"/v4/sources/{_id(source_id)}/sync")
-        if isinstance(body, dict) and "error" in body:
-            raise parse_error(200, body, secrets=(self._token, *self._client._secrets))
-        if not isinstance(body, dict) or not isinstance(body.get("job_name"), str):
-            raise StitchUnavailable("unexpected replication job from Stitch: no job_name")
-        return str(body["job_name"])
-
-    async def stop_sync(self, source_id: int) -> None:
-        """DELETE …/sync (§5.5): stops the running job; nothing running is no error."""
-        await self._call("DELETE", f"/v4/sources/{_id(source_id)}/sync", allow_empty=True)
-
-    async def jobs_page(
-        self, stitch_client_id: int, kind: str, page: int
-    ) -> tuple[list[dict[str, Any]], bool]:
-        """One page of GET /v4/{client}/extractions or /loads (§5.6) → (items, more pages?).
-
-        Each page is one request of the `jobs` resource type (30 per 10 minutes per account):
-        the caller counts them."""
-        if kind not in ("extractions", "loads"):
-            raise ValueError("kind is extractions or loads")
-        path = f"/v4/{_id(stitch_client_id)}/{kind}?page={_id(page)}"
-        body = await self._call("GET", path, once=True)
-        data = body.get("data") if isinstance(body, dict) else None
-        if not isinstance(data, list):
-            raise StitchUnavailable(f"unexpected {kind} page from Stitch: no data")
-        links = body.get("links")
-        more = isinstance(links, dict) and bool(links.get("next"))
-        return [item for item in data if isinstance(item, dict)], more
-
-    async def create_ephemeral_token(self) -> str:
-        """POST /v3/sessions/ephemeral: a one-hour token that logs Stitch.js into this account."""
-        body = await self._call("POST", "/v3/sessions/ephemeral")
-        if not isinstance(body, dict) or not isinstance(body.get("ephemeral_token"), str):
-            raise StitchUnavailable("unexpected ephemeral session from Stitch: no ephemeral_token")
-        return str(body["ephemeral_token"])
-
-
 def _transport_message(exc: BaseException, secrets: Iterable[str]) -> str:
     kind = "timed out" if isinstance(exc, (httpx.TimeoutException, TimeoutError)) else "failed"
     detail = scrub(str(exc), secrets)
     return f"request to Stitch {kind} ({type(exc).__name__}{': ' + detail if detail else ''})"
-
-
-def _timestamp(value: str | datetime | None) -> str | None:
-    if isinstance(value, datetime):
-        if value.tzinfo is None:
-            raise ValueError("paused_at must be timezone-aware")
-        return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return value

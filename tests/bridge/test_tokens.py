@@ -8,8 +8,17 @@ from hypothesis import strategies as st
 from itsdangerous import URLSafeSerializer
 
 from bridge.clock import ManualClock
-from bridge.errors import BridgeError
-from bridge.tokens import SESSION_SALT, ConnectSession, Purpose, Tokens
+from bridge.errors import from_token
+from bridge.tokens import (
+    SESSION_SALT,
+    ConnectSession,
+    OAuthState,
+    Purpose,
+    TokenError,
+    TokenExpired,
+    TokenInvalid,
+    Tokens,
+)
 
 ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=!~"
 OLD_KEY = "old-key-" + "o" * 32
@@ -51,9 +60,9 @@ def test_a_session_token_expires_on_the_injected_clock(tokens: Tokens, clock: Ma
     clock.advance(899)
     tokens.read_session(token)
     clock.advance(2)
-    with pytest.raises(BridgeError) as raised:
+    with pytest.raises(TokenError) as raised:
         tokens.read_session(token)
-    assert raised.value.code == "session_expired"
+    assert from_token(raised.value).code == "session_expired"
 
 
 def test_a_step_token_lives_its_own_ttl_so_a_renewed_session_can_finish_the_step(
@@ -65,9 +74,9 @@ def test_a_step_token_lives_its_own_ttl_so_a_renewed_session_can_finish_the_step
     clock.advance(31)
     assert tokens.read_step(token).end_user_id == cs.end_user_id
     clock.advance(570)
-    with pytest.raises(BridgeError) as raised:
+    with pytest.raises(TokenError) as raised:
         tokens.read_step(token)
-    assert raised.value.code == "token_expired"
+    assert from_token(raised.value).code == "token_expired"
 
 
 def test_tokens_signed_with_an_old_key_still_verify_after_rotation(clock: ManualClock) -> None:
@@ -77,15 +86,15 @@ def test_tokens_signed_with_an_old_key_still_verify_after_rotation(clock: Manual
     assert after.read_session(token).id == "cs_test"
     # New tokens are signed with the newest key: a bridge that only knows the old key refuses them.
     fresh = after.mint_session(_session(clock))
-    with pytest.raises(BridgeError):
+    with pytest.raises(TokenError):
         before.read_session(fresh)
 
 
 def test_a_retired_key_no_longer_verifies(clock: ManualClock) -> None:
     token = Tokens((OLD_KEY,), clock).mint_session(_session(clock))
-    with pytest.raises(BridgeError) as raised:
+    with pytest.raises(TokenError) as raised:
         Tokens((NEW_KEY,), clock).read_session(token)
-    assert raised.value.code == "unauthorized"
+    assert from_token(raised.value).code == "unauthorized"
 
 
 def test_each_step_token_has_its_own_id(tokens: Tokens, clock: ManualClock) -> None:
@@ -123,14 +132,14 @@ def test_any_change_to_a_tokens_bytes_is_rejected(
     tampered = token[:position] + replacement + token[position + 1 :]
     truncated = token[: data.draw(st.integers(min_value=0, max_value=10_000)) % len(token)]
     for bad in (tampered, truncated):
-        with pytest.raises(BridgeError) as raised:
+        with pytest.raises(TokenError) as raised:
             if kind == "session":
                 tokens.read_session(bad)
             elif kind == "step":
                 tokens.read_step(bad)
             else:
                 tokens.read_receipt(bad)
-        assert raised.value.code in {"unauthorized", "token_invalid", "receipt_invalid"}
+        assert from_token(raised.value).code in {"unauthorized", "token_invalid", "receipt_invalid"}
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -143,24 +152,24 @@ def test_a_token_of_one_purpose_is_refused_for_every_other(
     step_token = tokens.mint_step(cs, source_id, "form", ttl=60)[0]
     receipt = tokens.mint_receipt(source_id, end_user, None, clock.time())
     for token in (step_token, receipt):
-        with pytest.raises(BridgeError) as raised:
+        with pytest.raises(TokenError) as raised:
             tokens.read_session(token)
-        assert raised.value.code == "unauthorized"
+        assert from_token(raised.value).code == "unauthorized"
     for token in (session_token, receipt):
-        with pytest.raises(BridgeError) as raised:
+        with pytest.raises(TokenError) as raised:
             tokens.read_step(token)
-        assert raised.value.code == "token_invalid"
+        assert from_token(raised.value).code == "token_invalid"
     for token in (session_token, step_token):
-        with pytest.raises(BridgeError) as raised:
+        with pytest.raises(TokenError) as raised:
             tokens.read_receipt(token)
-        assert raised.value.code == "receipt_invalid"
+        assert from_token(raised.value).code == "receipt_invalid"
 
 
 @pytest.mark.parametrize("junk", ["", "x", "a.b", "." * 10, "é" * 5, 42, None, "a" * 5000])
 def test_junk_is_a_clear_refusal_not_a_crash(tokens: Tokens, junk: object) -> None:
-    with pytest.raises(BridgeError) as raised:
+    with pytest.raises(TokenError) as raised:
         tokens.read_step(junk)
-    assert raised.value.code == "token_invalid"
+    assert from_token(raised.value).code == "token_invalid"
 
 
 def test_a_session_carries_its_actions_and_older_tokens_default_to_sync(
@@ -180,3 +189,37 @@ def test_a_session_carries_its_actions_and_older_tokens_default_to_sync(
         }
     )
     assert tokens.read_session(old).actions == ("sync",)
+
+
+def test_token_failures_name_their_purpose_and_kind_so_the_api_maps_them_in_one_table(
+    tokens: Tokens, clock: ManualClock
+) -> None:
+    session = tokens.mint_session(_session(clock))
+    step = tokens.mint_step(_session(clock), 7, "form", ttl=60)[0]
+    clock.advance(901)
+    with pytest.raises(TokenExpired) as expired:
+        tokens.read_session(session)
+    assert expired.value.purpose == "session"
+    with pytest.raises(TokenExpired) as expired:
+        tokens.read_step(step)
+    assert expired.value.purpose == "step"
+    with pytest.raises(TokenInvalid) as invalid:
+        tokens.read_receipt(step)
+    assert invalid.value.purpose == "receipt"
+    assert from_token(invalid.value).status == 400
+
+
+def test_an_oauth_state_round_trips_expires_and_serves_no_other_purpose(
+    tokens: Tokens, clock: ManualClock
+) -> None:
+    state = OAuthState("oa_1", "provider", "tag", expires_at=clock.time() + 60)
+    token = tokens.oauth_state.dumps(state)
+    assert tokens.oauth_state.loads(token) == state
+    with pytest.raises(TokenInvalid):
+        tokens.oauth_state.loads(tokens.mint_session(_session(clock)))
+    with pytest.raises(TokenInvalid):
+        tokens.read_session(token)
+    clock.advance(61)
+    with pytest.raises(TokenExpired) as expired:
+        tokens.oauth_state.loads(token)
+    assert expired.value.reason == "expired"
