@@ -27,7 +27,7 @@ from bridge.errors import (
 )
 from bridge.lifespan import open_services
 from bridge.metrics import Metrics
-from bridge.middleware import BodyLimit, OriginGate, RequestContext
+from bridge.middleware import Edge
 from bridge.settings import Settings
 from bridge.stitch.errors import StitchError
 from bridge.tokens import TokenError
@@ -89,10 +89,10 @@ def create_app(
             *ops.routes,
         ],
         middleware=[
-            Middleware(RequestContext, metrics=metrics),
-            Middleware(BodyLimit),
             Middleware(
-                OriginGate, allowed=(*settings.allowed_origins, _origin(settings.public_url))
+                Edge,
+                metrics=metrics,
+                allowed=(*settings.allowed_origins, _origin(settings.public_url)),
             ),
         ],
         exception_handlers={
