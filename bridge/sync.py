@@ -29,6 +29,7 @@ from bridge.stitch.errors import (
 )
 from bridge.stitch.models import Source
 from bridge.store import queries as q
+from bridge.store.source_queries import lock_source
 from bridge.store.sync_queries import claim_job_event
 from bridge.store.tables import SourceRow
 from bridge.sync_state import FinishedJob
@@ -71,7 +72,7 @@ async def _record(
 ) -> dict[str, Any]:
     """Bring the row in line with Stitch's answer (events included) and render it."""
     async with services.db.begin() as session:
-        row = actor.check(await session.get(SourceRow, source_id, with_for_update=True))
+        row = actor.check(await lock_source(session, source_id))
         await observe(services, session, row, upstream)
     return render_source(row)
 
@@ -97,7 +98,7 @@ async def start_sync(services: Services, actor: Actor, source_id: int) -> dict[s
             raise _not_ready() from None
         raise
     async with services.db.begin() as session:
-        row = actor.check(await session.get(SourceRow, source_id, with_for_update=True))
+        row = actor.check(await lock_source(session, source_id))
         await record_started(services, session, row, job_name, "manual", services.clock.time())
     return render_source(row)
 
