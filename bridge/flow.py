@@ -281,11 +281,12 @@ async def verify_receipt(services: Services, receipt: object) -> dict[str, Any]:
     claim = services.tokens.read_receipt(receipt)
     async with services.db() as session:
         row = await q.get_source(session, claim.source_id)
+    # A receipt certifies a completion that happened: it stays valid if the source is deleted
+    # later, so only whose the source is is compared, not whether it is still live.
     if (
         row is None
-        or row.end_user_id != claim.end_user_id
-        or row.tenant != tenant_key(claim.tenant)
         or row.connected_at is None
+        or not owns(claim.end_user_id, claim.tenant, _Holder(row.tenant, row.end_user_id))
     ):
         raise BridgeError("receipt_invalid", "this receipt is not valid")
     return {
