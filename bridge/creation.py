@@ -268,8 +268,7 @@ class _Creation:
             lease_until=now + LEASE_SECONDS,
         )
         async with services.db.begin() as session:
-            await q.lock_end_user(session, self.tenant, cs.end_user_id)
-            intent = await claim_intent(session, wanted)
+            intent = await claim_intent(session, wanted)  # under the end user's lock
             if intent is None:
                 return _Wait()  # this end user is creating this type right now: join it
             # Checked after the intent's write, in its transaction: a creation that finished

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.clock import new_id
-from bridge.store.queries import intent_by_key
+from bridge.store.queries import intent_by_key, lock_end_user
 from bridge.store.tables import CreationIntent
 
 
@@ -37,8 +37,13 @@ class IntentClaim:
 async def claim_intent(session: AsyncSession, claim: IntentClaim) -> CreationIntent | None:
     """The intent, pending and leased to the caller; None when another creation holds it.
 
-    A key whose earlier attempt failed is tried again under the new Stitch name; a key in use
-    (pending or created) or a type with a creation already pending is not claimed."""
+    Taken under the end user's lock (`lock_end_user`), held until the caller's transaction ends,
+    so the caller may count and check under it before committing. A key whose earlier attempt
+    failed is tried again under the new Stitch name; a key in use (pending or created) or a
+    type with a creation already pending is not claimed."""
+    # The lock's write also opens the SQLite transaction, so the savepoint below is nested in
+    # it (pysqlite begins one only at a write) and a caller's rollback takes the intent back.
+    await lock_end_user(session, claim.tenant, claim.end_user_id)
     existing = await intent_by_key(session, claim.tenant, claim.end_user_id, claim.idempotency_key)
     try:
         async with session.begin_nested():
