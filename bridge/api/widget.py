@@ -51,11 +51,7 @@ async def get_session(request: Request) -> Response:
 
 async def get_source_types(request: Request) -> Response:
     cs = await require_session(request)
-    services = services_of(request)
-    account = await services.account_for(cs.tenant)
-    types = await services.source_types.get(cs.tenant or "", account)
-    data = catalogue.offered(services.settings, types, cs.source_types)
-    return json_response({"data": data})
+    return json_response({"data": await catalogue.for_session(services_of(request), cs)})
 
 
 def _render_step(step: NextStep | None) -> dict[str, Any] | None:
