@@ -7,8 +7,10 @@ from typing import Any
 
 from bridge import stitchjs_gate
 from bridge.limits import end_user_form
+from bridge.services import Services
 from bridge.settings import Settings
 from bridge.stitch.models import SourceType
+from bridge.tokens import ConnectSession
 
 # Stitch's report cards carry no human name; these are the ones people know. Others are derived.
 KNOWN_NAMES = {
@@ -92,3 +94,10 @@ def offered(
         described["form"] = end_user_form(settings, described["form"])
         offered.append(described)
     return offered
+
+
+async def for_session(services: Services, cs: ConnectSession) -> list[dict[str, Any]]:
+    """What `offered` says for the session, from its account's (cached) report cards."""
+    account = await services.account_for(cs.tenant)
+    types = await services.source_types.get(cs.tenant or "", account)
+    return offered(services.settings, types, cs.source_types)

@@ -7,6 +7,11 @@ end user and type is in flight at a time (a unique index), so double clicks and 
 the first instead of racing it; and an unfinished source of the same type is resumed, not doubled.
 An end user's intents are written one at a time under a lock, after counting their live sources
 and creations in flight, so BRIDGE_MAX_SOURCES_PER_END_USER holds across requests and replicas.
+
+A request is a small state machine (`_Creation`): look at what the key and the end user already
+have; settle an earlier intent of the key; resume an unfinished source; claim an intent; wait
+for another creation; call Stitch. Every transition is one method; the walk is bounded by
+MAX_STEPS, and every wait by one deadline taken when the request began.
 """
 
 from __future__ import annotations
@@ -18,27 +23,31 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.catalogue import display_name_for
 from bridge.clock import new_id
 from bridge.errors import BridgeError
+from bridge.intents import adopt, fail, find_by_name, reconcile_intent, release
 from bridge.ownership import tenant_key
 from bridge.services import Services
-from bridge.sources import observe, record_event
+from bridge.sources import observe
 from bridge.stitch import errors as stitch_errors
-from bridge.stitch.client import StitchAccount
 from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal
 from bridge.store import queries as q
+from bridge.store import source_queries as sq
+from bridge.store.creation_queries import IntentClaim, claim_intent
 from bridge.store.tables import CreationIntent, SourceRow
 from bridge.tokens import ConnectSession
 
 # Longer than any one create call may take (the client's deadline is 25 s).
 LEASE_SECONDS = 30.0
 JOIN_WAIT_SECONDS = 20.0
+# Each transition either ends the request or moves past something that cannot come back
+# (a wait, a resumed source found deleted): a legitimate walk is a handful of steps.
+MAX_STEPS = 32
+POLL_SECONDS = 0.1
 _REF_ALPHABET = "abcdefghijklmnopqrstuvwxyz234567"
 
 
@@ -47,6 +56,53 @@ class Created:
     row: SourceRow
     upstream: Source | None
     created: bool  # False when an earlier request (same key, or an unfinished source) answered
+
+
+# -- the states -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class _Look:
+    """What do the key and the end user already have?"""
+
+
+@dataclass(frozen=True)
+class _Settle:
+    """The key has an intent: answer with its source, or find out whether to create again."""
+
+    intent: CreationIntent
+
+
+@dataclass(frozen=True)
+class _Resume:
+    """An unfinished source of this type: carry the new input to it instead of doubling."""
+
+    source_id: int
+
+
+@dataclass(frozen=True)
+class _Claim:
+    """Write this request's intent (under the end user's lock)."""
+
+
+@dataclass(frozen=True)
+class _Wait:
+    """Another creation of this end user and type is in flight: wait for it to end."""
+
+
+@dataclass(frozen=True)
+class _Call:
+    """The intent is ours: ask Stitch."""
+
+    intent: CreationIntent
+
+
+@dataclass(frozen=True)
+class _Done:
+    created: Created
+
+
+_State = _Look | _Settle | _Resume | _Claim | _Wait | _Call | _Done
 
 
 def stitch_names(display_name: str) -> tuple[str, str]:
@@ -67,6 +123,26 @@ async def create_source(
     properties: dict[str, Any] | None,
     idempotency_key: str | None,
 ) -> Created:
+    _check_session(cs, source_type)
+    await _refuse_stitchjs_only(services, cs, source_type)
+    creation = _Creation(
+        services,
+        cs,
+        source_type=source_type,
+        display_name=display_name,
+        properties=properties,
+        key=idempotency_key or new_id("auto", 16),
+        deadline=time.monotonic() + JOIN_WAIT_SECONDS,  # real waiting, whatever the clock says
+    )
+    state: _State = _Look()
+    for _ in range(MAX_STEPS):
+        state = await creation.step(state)
+        if isinstance(state, _Done):
+            return state.created
+    raise _still_in_progress()
+
+
+def _check_session(cs: ConnectSession, source_type: str) -> None:
     if cs.source_id is not None:
         raise BridgeError(
             "invalid_request",
@@ -76,55 +152,14 @@ async def create_source(
         raise BridgeError(
             "source_type_not_allowed", f"this session may not connect {source_type!r} sources"
         )
-    await _refuse_stitchjs_only(services, cs, source_type)
-    tenant = tenant_key(cs.tenant)
-    key = idempotency_key or new_id("auto", 16)
-    name = display_name or display_name_for(source_type)
-    deadline = time.monotonic() + JOIN_WAIT_SECONDS  # real waiting, whatever the clock says
 
-    while True:
-        async with services.db() as session:
-            intent = await q.intent_by_key(session, tenant, cs.end_user_id, key)
-        if intent is not None:
-            if intent.type != source_type:
-                raise BridgeError(
-                    "invalid_request",
-                    "this Idempotency-Key was already used for another source type",
-                    details={"Idempotency-Key": "reused for a different request"},
-                )
-            outcome = await _settle(services, cs, intent)
-            if outcome is not None:
-                return outcome
-        else:
-            async with services.db() as session:
-                unfinished = await q.unfinished_source(session, tenant, cs.end_user_id, source_type)
-            if unfinished is not None:
-                resumed = await _resume(services, cs, unfinished, display_name, properties)
-                if resumed is not None:
-                    return resumed
-                continue  # it was deleted in Stitch meanwhile: create a new one
-        try:
-            intent = await _begin(services, cs, key, source_type, name)
-        except _Unfinished as unfinished:
-            async with services.db() as session:
-                row = await q.get_source(session, unfinished.source_id)
-            if row is not None:
-                resumed = await _resume(services, cs, row, display_name, properties)
-                if resumed is not None:
-                    return resumed
-            continue
-        except IntegrityError:
-            # Another request of this end user is creating this type right now: join it.
-            if time.monotonic() > deadline:
-                raise BridgeError(
-                    "upstream_unavailable",
-                    "an earlier attempt to create this source is still in progress",
-                    variant="timeout",
-                ) from None
-            await asyncio.sleep(0.1)
-            await _join_pending(services, cs, source_type, deadline)
-            continue
-        return await _call_stitch(services, cs, intent, properties)
+
+def _still_in_progress() -> BridgeError:
+    return BridgeError(
+        "upstream_unavailable",
+        "an earlier attempt to create this source is still in progress",
+        variant="timeout",
+    )
 
 
 async def _refuse_stitchjs_only(services: Services, cs: ConnectSession, source_type: str) -> None:
@@ -142,103 +177,191 @@ async def _refuse_stitchjs_only(services: Services, cs: ConnectSession, source_t
             raise BridgeError("source_type_not_allowed", reason)
 
 
-async def _refuse_past_limit(services: Services, session: AsyncSession, cs: ConnectSession) -> None:
-    """Called under the end user's lock, after this intent's write: it counts itself."""
-    limit = services.settings.max_sources_per_end_user
-    if await q.count_live_sources(session, tenant_key(cs.tenant), cs.end_user_id) > limit:
-        raise BridgeError(
-            "source_limit_reached",
-            f"this end user already has the most sources allowed ({limit}); "
-            "delete one to connect another",
-        )
+class _Creation:
+    """One request's walk through the states; each method is one transition."""
 
+    def __init__(
+        self,
+        services: Services,
+        cs: ConnectSession,
+        *,
+        source_type: str,
+        display_name: str | None,
+        properties: dict[str, Any] | None,
+        key: str,
+        deadline: float,
+    ) -> None:
+        self.services = services
+        self.cs = cs
+        self.tenant = tenant_key(cs.tenant)
+        self.source_type = source_type
+        self.display_name = display_name
+        self.name = display_name or display_name_for(source_type)  # the bridge's, not Stitch's
+        self.properties = properties
+        self.key = key
+        self.deadline = deadline
 
-async def _begin(
-    services: Services, cs: ConnectSession, key: str, source_type: str, name: str
-) -> CreationIntent:
-    now = services.clock.time()
-    stitch_display, stitch_name = stitch_names(name)
-    async with services.db.begin() as session:
-        await q.lock_end_user(session, tenant_key(cs.tenant), cs.end_user_id)
-        existing = await q.intent_by_key(session, tenant_key(cs.tenant), cs.end_user_id, key)
-        if existing is not None:
-            # A failed attempt with this key: try again under a fresh Stitch name.
-            result = await session.execute(
-                update(CreationIntent)
-                .where(CreationIntent.id == existing.id, CreationIntent.state == "failed")
-                .values(
-                    state="pending",
-                    display_name=name,
-                    stitch_display_name=stitch_display,
-                    stitch_name=stitch_name,
-                    lease_until=now + LEASE_SECONDS,
-                    session_id=cs.id,
-                )
+    async def step(self, state: _State) -> _State:
+        if isinstance(state, _Look):
+            return await self.look()
+        if isinstance(state, _Settle):
+            return await self.settle(state.intent)
+        if isinstance(state, _Resume):
+            return await self.resume(state.source_id)
+        if isinstance(state, _Claim):
+            return await self.claim()
+        if isinstance(state, _Wait):
+            return await self.wait()
+        if isinstance(state, _Call):
+            return await self.call(state.intent)
+        return state
+
+    async def look(self) -> _State:
+        async with self.services.db() as session:
+            intent = await q.intent_by_key(session, self.tenant, self.cs.end_user_id, self.key)
+            if intent is not None:
+                if intent.type != self.source_type:
+                    raise BridgeError(
+                        "invalid_request",
+                        "this Idempotency-Key was already used for another source type",
+                        details={"Idempotency-Key": "reused for a different request"},
+                    )
+                return _Settle(intent)
+            unfinished = await q.unfinished_source(
+                session, self.tenant, self.cs.end_user_id, self.source_type
             )
-            if getattr(result, "rowcount", 0) != 1:
-                raise IntegrityError("intent busy", None, Exception("not failed"))
-            await session.refresh(existing)
-            await _refuse_if_unfinished(session, cs, source_type)
-            await _refuse_past_limit(services, session, cs)
-            return existing
-        intent = CreationIntent(
-            id=new_id("ci", 16),
-            tenant=tenant_key(cs.tenant),
+        return _Claim() if unfinished is None else _Resume(unfinished.id)
+
+    async def settle(self, intent: CreationIntent) -> _State:
+        """The answer for a repeated key, or on to (re)create it."""
+        if intent.state == "created" and intent.source_id is not None:
+            async with self.services.db() as session:
+                row = await q.get_source(session, intent.source_id)
+            if row is not None:
+                return _Done(Created(row=row, upstream=None, created=False))
+            return _Claim()
+        if intent.state == "failed":
+            return _Claim()
+        # Pending: someone is creating it now, or crashed while doing so. If Stitch has the
+        # source already, adopting it is safe either way (the creator would adopt the same one).
+        adopted = await reconcile_intent(self.services, intent)
+        if adopted is not None:
+            return _Done(Created(row=adopted, upstream=None, created=False))
+        if intent.lease_until > self.services.clock.time():
+            await self._join_pending()
+        return _Claim()
+
+    async def claim(self) -> _State:
+        services, cs = self.services, self.cs
+        now = services.clock.time()
+        stitch_display, stitch_name = stitch_names(self.name)
+        wanted = IntentClaim(
+            tenant=self.tenant,
             end_user_id=cs.end_user_id,
-            idempotency_key=key,
-            type=source_type,
-            display_name=name,
+            idempotency_key=self.key,
+            type=self.source_type,
+            display_name=self.name,
             stitch_display_name=stitch_display,
             stitch_name=stitch_name,
-            state="pending",
-            source_id=None,
             session_id=cs.id,
-            created_at=now,
+            now=now,
             lease_until=now + LEASE_SECONDS,
         )
-        session.add(intent)
-        await session.flush()
-        await _refuse_if_unfinished(session, cs, source_type)
-        await _refuse_past_limit(services, session, cs)
-    return intent
+        async with services.db.begin() as session:
+            intent = await claim_intent(session, wanted)  # under the end user's lock
+            if intent is None:
+                return _Wait()  # this end user is creating this type right now: join it
+            # Checked after the intent's write, in its transaction: a creation that finished
+            # since `look` is seen here, and this intent is not kept.
+            unfinished = await q.unfinished_source(
+                session, self.tenant, cs.end_user_id, self.source_type
+            )
+            if unfinished is not None:
+                source_id = unfinished.id
+                await session.rollback()
+                return _Resume(source_id)
+            await self._refuse_past_limit(session)
+        return _Call(intent)
+
+    async def _refuse_past_limit(self, session: AsyncSession) -> None:
+        """Called under the end user's lock, after this intent's write: it counts itself."""
+        limit = self.services.settings.max_sources_per_end_user
+        if await q.count_live_sources(session, self.tenant, self.cs.end_user_id) > limit:
+            raise BridgeError(
+                "source_limit_reached",
+                f"this end user already has the most sources allowed ({limit}); "
+                "delete one to connect another",
+            )
+
+    async def wait(self) -> _State:
+        if time.monotonic() > self.deadline:
+            raise _still_in_progress()
+        await asyncio.sleep(POLL_SECONDS)
+        await self._join_pending()
+        return _Look()
+
+    async def _join_pending(self) -> None:
+        """Until the pending creation of this type ends (or its lease does), or the deadline."""
+        services = self.services
+        while time.monotonic() < self.deadline:
+            async with services.db() as session:
+                pending = await q.pending_intent(
+                    session, self.tenant, self.cs.end_user_id, self.source_type
+                )
+            if pending is None:
+                return
+            if pending.lease_until <= services.clock.time():
+                await reconcile_intent(services, pending)
+                return
+            await asyncio.sleep(POLL_SECONDS)
+
+    async def resume(self, source_id: int) -> _State:
+        """Carry the new input to the unfinished source; look again when Stitch has deleted it
+        meanwhile (the record now says so, so it is not found again)."""
+        services = self.services
+        account = await services.account_for(self.cs.tenant)
+        if self.properties:
+            upstream = await account.update_source(source_id, properties=self.properties)
+        else:
+            upstream = await account.get_source(source_id)
+        async with services.db.begin() as session:
+            row = await sq.lock_source(session, source_id)
+            if row is None:
+                return _Look()
+            if upstream.deleted_at is None and self.display_name:
+                if self.display_name != row.display_name:
+                    row.display_name = self.display_name
+            await observe(services, session, row, upstream)
+        if upstream.deleted_at is not None:
+            return _Look()
+        return _Done(Created(row=row, upstream=upstream, created=False))
+
+    async def call(self, intent: CreationIntent) -> _State:
+        upstream = await _create_upstream(self.services, self.cs, intent, self.properties)
+        row = await adopt(self.services, intent, upstream)
+        self.services.metrics.sources_created.inc()
+        return _Done(Created(row=row, upstream=upstream, created=True))
 
 
-class _Unfinished(Exception):
-    """Carries only the id: the row it was read in belongs to a transaction rolled back."""
-
-    def __init__(self, source_id: int) -> None:
-        super().__init__(source_id)
-        self.source_id = source_id
-
-
-async def _refuse_if_unfinished(
-    session: AsyncSession, cs: ConnectSession, source_type: str
-) -> None:
-    """Checked after the intent's write, in its transaction: a creation that finished between
-    the caller's first look and this write is seen here, and this intent is rolled back."""
-    row = await q.unfinished_source(session, tenant_key(cs.tenant), cs.end_user_id, source_type)
-    if row is not None:
-        raise _Unfinished(row.id)
-
-
-async def _call_stitch(
+async def _create_upstream(
     services: Services,
     cs: ConnectSession,
     intent: CreationIntent,
     properties: dict[str, Any] | None,
-) -> Created:
+) -> Source:
+    """Stitch's source for the intent: created now, or found by name after a lost answer."""
     account = await services.account_for(cs.tenant)
     try:
-        upstream = await account.create_source(
+        return await account.create_source(
             type=intent.type, display_name=intent.stitch_display_name, properties=properties
         )
     except stitch_errors.StitchInvalidName:
         # Our name is taken: by our own earlier attempt whose answer was lost, or by nobody.
         found = await find_by_name(account, intent)
         if found is None:
-            await _fail(services, intent)
+            await fail(services, intent)
             raise
-        upstream = found
+        return found
     except (stitch_errors.StitchTransportError, stitch_errors.StitchUnavailable):
         # Stitch may have created it and the answer was lost: look before saying anything.
         try:
@@ -247,151 +370,9 @@ async def _call_stitch(
             found = None  # still unreachable: the intent stays pending for the reconciler
         if found is None:
             # No call of ours is in flight any more: let the next attempt reconcile at once.
-            await _release(services, intent)
+            await release(services, intent)
             raise
-        upstream = found
+        return found
     except stitch_errors.StitchError:
-        await _fail(services, intent)
+        await fail(services, intent)
         raise
-    row = await adopt(services, intent, upstream)
-    services.metrics.sources_created.inc()
-    return Created(row=row, upstream=upstream, created=True)
-
-
-async def find_by_name(account: StitchAccount, intent: CreationIntent) -> Source | None:
-    for source in await account.list_sources():
-        if source.deleted_at is None and (
-            source.display_name == intent.stitch_display_name or source.name == intent.stitch_name
-        ):
-            return source
-    return None
-
-
-async def adopt(services: Services, intent: CreationIntent, upstream: Source) -> SourceRow:
-    """Record the end user's ownership of a source Stitch created for `intent` (once)."""
-    now = services.clock.time()
-    async with services.db.begin() as session:
-        # Lock the intent first: two adopters of one intent (the creator and a reconciler)
-        # take turns, and the second sees the first's row instead of inserting it again.
-        await session.execute(
-            update(CreationIntent)
-            .where(CreationIntent.id == intent.id)
-            .values(lease_until=CreationIntent.lease_until)
-        )
-        row = await session.get(
-            SourceRow, upstream.id, with_for_update=True, populate_existing=True
-        )
-        if row is None:
-            row = SourceRow(
-                id=upstream.id,
-                tenant=intent.tenant,
-                end_user_id=intent.end_user_id,
-                type=upstream.type,
-                display_name=intent.display_name,
-                name=upstream.name,
-                current_step=upstream.report_card.current_step,
-                current_step_type=upstream.report_card.current_step_type,
-                status="needs_input",
-                needs_reauth=False,
-                created_at=now,
-                updated_at=now,
-                connected_at=None,
-                deleted_at=None,
-            )
-            session.add(row)
-            await session.flush()
-            await record_event(services, session, "source.created", row)
-            await observe(services, session, row, upstream)
-        await q.finish_intent(session, intent.id, state="created", source_id=upstream.id)
-    return row
-
-
-async def _release(services: Services, intent: CreationIntent) -> None:
-    async with services.db.begin() as session:
-        await session.execute(
-            update(CreationIntent)
-            .where(CreationIntent.id == intent.id, CreationIntent.state == "pending")
-            .values(lease_until=services.clock.time())
-        )
-
-
-async def _fail(services: Services, intent: CreationIntent) -> None:
-    async with services.db.begin() as session:
-        await q.finish_intent(session, intent.id, state="failed", source_id=None)
-
-
-async def _settle(services: Services, cs: ConnectSession, intent: CreationIntent) -> Created | None:
-    """The answer for a repeated key, or None when the caller should (re)create."""
-    if intent.state == "created" and intent.source_id is not None:
-        async with services.db() as session:
-            row = await q.get_source(session, intent.source_id)
-        if row is not None:
-            return Created(row=row, upstream=None, created=False)
-        return None
-    if intent.state == "failed":
-        return None
-    # Pending: someone is creating it now, or crashed while doing so. If Stitch has the source
-    # already, adopting it is safe either way (the creator would adopt the very same one).
-    row = await reconcile_intent(services, intent)
-    if row is not None:
-        return Created(row=row, upstream=None, created=False)
-    if intent.lease_until > services.clock.time():
-        await _join_pending(services, cs, intent.type, time.monotonic() + JOIN_WAIT_SECONDS)
-    return None
-
-
-async def reconcile_intent(services: Services, intent: CreationIntent) -> SourceRow | None:
-    """Settle a pending intent from what Stitch has: adopt its source when it exists; when it
-    does not and the creator's lease has run out (it crashed or gave up), mark it failed."""
-    account = await services.account_for(intent.tenant or None)
-    found = await find_by_name(account, intent)
-    if found is not None:
-        return await adopt(services, intent, found)
-    if intent.lease_until <= services.clock.time():
-        await _fail(services, intent)
-    return None
-
-
-async def _join_pending(
-    services: Services, cs: ConnectSession, source_type: str, deadline: float
-) -> None:
-    tenant = tenant_key(cs.tenant)
-    while time.monotonic() < deadline:
-        async with services.db() as session:
-            pending = await q.pending_intent(session, tenant, cs.end_user_id, source_type)
-        if pending is None:
-            return
-        if pending.lease_until <= services.clock.time():
-            await reconcile_intent(services, pending)
-            return
-        await asyncio.sleep(0.1)
-
-
-async def _resume(
-    services: Services,
-    cs: ConnectSession,
-    row: SourceRow,
-    display_name: str | None,
-    properties: dict[str, Any] | None,
-) -> Created | None:
-    """An unfinished source of this type exists: carry the new input to it instead of doubling.
-
-    None when Stitch has deleted it meanwhile (the record now says so)."""
-    account = await services.account_for(cs.tenant)
-    if properties:
-        upstream = await account.update_source(row.id, properties=properties)
-    else:
-        upstream = await account.get_source(row.id)
-    if upstream.deleted_at is not None:
-        async with services.db.begin() as session:
-            current = await session.get(SourceRow, row.id, with_for_update=True)
-            if current is not None:
-                await observe(services, session, current, upstream)
-        return None
-    async with services.db.begin() as session:
-        current = await session.get(SourceRow, row.id, with_for_update=True)
-        assert current is not None
-        if display_name and display_name != current.display_name:
-            current.display_name = display_name
-        await observe(services, session, current, upstream)
-    return Created(row=current, upstream=upstream, created=False)

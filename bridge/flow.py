@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from dataclasses import dataclass, replace
 from typing import Any
 
 from bridge.clock import iso
+from bridge.creation import create_source
 from bridge.errors import BridgeError
+from bridge.limits import check_end_user_schedule
 from bridge.oauth import begin_provider_oauth, reauth_plan, reauth_result
-from bridge.ownership import tenant_key
+from bridge.ownership import owns, tenant_key
 from bridge.services import Services
-from bridge.sources import owned_row, read_through, render_source
+from bridge.sources import owned_row, read_through, render_source, update_source
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
 from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal, step_needs_stitchjs
@@ -19,40 +23,151 @@ from bridge.tokens import ConnectSession, StepClaim
 
 OUTCOMES = ("completed", "cancelled", "failed")
 
+log = logging.getLogger("bridge.flow")
 
-def render_step(
+
+@dataclass(frozen=True)
+class NextStep:
+    """The step the end user must finish next, with the single-use token that starts it."""
+
+    type: str
+    token: str
+    expires_at: float
+    js: dict[str, Any] | None  # Stitch.js's function and options, as Stitch's hint has them
+
+
+@dataclass(frozen=True)
+class SourceAnswer:
+    row: SourceRow
+    next_step: NextStep | None
+    connection_check: str | None = None  # "running" | "failed" while discovery runs (reads)
+
+
+@dataclass(frozen=True)
+class CreatedAnswer:
+    answer: SourceAnswer
+    created: bool  # False: an earlier request (same key, or an unfinished source) answered
+
+
+@dataclass(frozen=True)
+class StepCompletion:
+    """The bridge's own verdict on a step, from Stitch's answer; never the browser's."""
+
+    answer: SourceAnswer
+    step_completed: bool
+    receipt: str | None  # once Stitch says the source is fully configured
+
+
+@dataclass(frozen=True)
+class NativeStep:
+    """The widget runs the step itself (`action`); OAuth through the bridge's popup page."""
+
+    step: str
+    action: str
+    oauth_url: str | None = None
+    oauth_ticket: str | None = None
+
+
+@dataclass(frozen=True)
+class StitchJsStep:
+    """Stitch.js runs the step: its function, and options carrying an ephemeral token."""
+
+    step: str
+    function: str
+    options: dict[str, Any]
+    stitch_js_url: str
+
+
+StepStart = NativeStep | StitchJsStep
+
+
+@dataclass  # not frozen: ownership.Owned declares plain attributes
+class _Holder:
+    """Whose a token or resume point is, in the shape the ownership predicate reads."""
+
+    tenant: str
+    end_user_id: str
+    deleted_at: float | None = None
+
+
+def held_by(cs: ConnectSession, tenant: str | None, end_user_id: str) -> bool:
+    """Whether something recorded for (`tenant`, `end_user_id`) belongs to the session's end user."""
+    return owns(cs.end_user_id, cs.tenant, _Holder(tenant_key(tenant), end_user_id))
+
+
+def next_step(
     services: Services, cs: ConnectSession, source_id: int, plan: StepPlan | None
-) -> dict[str, Any] | None:
+) -> NextStep | None:
     if plan is None:
         return None
     token, claim = services.tokens.mint_step(cs, source_id, plan.type, services.settings.step_ttl)
-    return {
-        "type": plan.type,
-        "token": token,
-        "expires_at": iso(claim.expires_at),
-        "js": plan.js,
-    }
+    return NextStep(type=plan.type, token=token, expires_at=claim.expires_at, js=plan.js)
 
 
 def source_answer(
     services: Services, cs: ConnectSession, row: SourceRow, upstream: Source
-) -> dict[str, Any]:
+) -> SourceAnswer:
     # A session scoped to a connected source may re-run its OAuth (re-authorization).
     plan = plan_next_step(upstream) or reauth_plan(services.settings, cs, row, upstream)
-    return {
-        "source": render_source(row),
-        "next_step": render_step(services, cs, row.id, plan),
-    }
+    return SourceAnswer(row=row, next_step=next_step(services, cs, row.id, plan))
+
+
+async def create(
+    services: Services,
+    cs: ConnectSession,
+    *,
+    source_type: str,
+    display_name: str | None,
+    properties: dict[str, Any] | None,
+    idempotency_key: str | None,
+) -> CreatedAnswer:
+    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
+    created = await create_source(
+        services,
+        cs,
+        source_type=source_type,
+        display_name=display_name,
+        properties=properties,
+        idempotency_key=idempotency_key,
+    )
+    if created.upstream is not None:
+        answer = source_answer(services, cs, created.row, created.upstream)
+    else:
+        row, upstream, _ = await read_through(services, cs, created.row.id)
+        answer = source_answer(services, cs, row, upstream)
+    return CreatedAnswer(answer=answer, created=created.created)
+
+
+async def current(services: Services, cs: ConnectSession, source_id: int) -> SourceAnswer:
+    """The source as Stitch has it now; while discovery runs, how its connection check is."""
+    row, upstream, failed = await read_through(services, cs, source_id)
+    answer = source_answer(services, cs, row, upstream)
+    if upstream.report_card.current_step_type != "discover_schema":
+        return answer
+    return replace(answer, connection_check="failed" if failed else "running")
+
+
+async def update(
+    services: Services,
+    cs: ConnectSession,
+    source_id: int,
+    *,
+    display_name: str | None,
+    properties: dict[str, Any] | None,
+) -> SourceAnswer:
+    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
+    row, upstream, _ = await update_source(
+        services, cs, source_id, display_name=display_name, properties=properties
+    )
+    return source_answer(services, cs, row, upstream)
 
 
 def _check_claim(cs: ConnectSession, claim: StepClaim) -> None:
     """A step token belongs to its end user: any of that user's sessions that covers the source
     may use it (so a session renewed mid-flow carries on); nobody else may, and a refusal here
     does not use the token up."""
-    if (
-        claim.end_user_id != cs.end_user_id
-        or tenant_key(claim.tenant) != tenant_key(cs.tenant)
-        or (cs.source_id is not None and cs.source_id != claim.source_id)
+    if not held_by(cs, claim.tenant, claim.end_user_id) or (
+        cs.source_id is not None and cs.source_id != claim.source_id
     ):
         raise BridgeError("token_invalid", "this step token belongs to another session")
 
@@ -72,7 +187,7 @@ async def start_step(
     token: object,
     origin: str | None = None,
     return_url: str | None = None,
-) -> dict[str, Any]:
+) -> StepStart:
     """`origin` is the calling page's, where a white-label OAuth callback reports back;
     `return_url` (redirect mode) is where the browser comes back to with a resume id."""
     claim = services.tokens.read_step(token)
@@ -88,12 +203,21 @@ async def start_step(
         raise BridgeError("source_type_not_allowed", reason or "Stitch.js is off")
     await _use(services, claim, "start")
     if settings.driver == "native" and claim.step != "oauth":
-        return {"driver": "native", "step": claim.step, "action": NATIVE_ACTIONS[claim.step]}
+        return NativeStep(step=claim.step, action=NATIVE_ACTIONS[claim.step])
     if settings.driver == "native":
         white_label = await begin_provider_oauth(services, cs, claim, row, origin, return_url)
         if white_label is not None:
-            return white_label
+            return NativeStep(
+                step="oauth",
+                action="oauth",
+                oauth_url=white_label["oauth_url"],
+                oauth_ticket=white_label["oauth_ticket"],
+            )
     # Stitch.js drives this step (the native driver's OAuth step too, without a white-label app).
+    return await _stitchjs_step(services, cs, claim)
+
+
+async def _stitchjs_step(services: Services, cs: ConnectSession, claim: StepClaim) -> StepStart:
     account = await services.account_for(cs.tenant)
     upstream = await account.get_source(claim.source_id)
     plan = plan_next_step(upstream)
@@ -103,24 +227,24 @@ async def start_step(
         if claim.step == "discover_schema":
             if not upstream.check_job_name:
                 # Stitch has not started the check yet: nothing to display, only to wait for.
-                return {"driver": "native", "step": claim.step, "action": "wait"}
+                return NativeStep(step=claim.step, action="wait")
             options["discovery_job_name"] = upstream.check_job_name
         js = {"function": STEP_FUNCTIONS[claim.step], "options": options}
     ephemeral_token = await account.create_ephemeral_token()
-    return {
-        "driver": "stitchjs",
-        "step": claim.step,
-        "js": {
-            "function": js["function"],
-            "options": {**js["options"], "ephemeral_token": ephemeral_token},
-        },
-        "stitch_js_url": settings.stitch_js_url,
-    }
+    return StitchJsStep(
+        step=claim.step,
+        function=js["function"],
+        options={**js["options"], "ephemeral_token": ephemeral_token},
+        stitch_js_url=services.settings.stitch_js_url,
+    )
 
 
 async def complete_step(
     services: Services, cs: ConnectSession, token: object, outcome: str | None
-) -> dict[str, Any]:
+) -> StepCompletion:
+    """Whether the step is done is the bridge's verdict from Stitch's answer (CONTRACT §4.2):
+    `outcome`, the browser's report, is logged beside that verdict and decides nothing, so an
+    operator sees where the two disagree (a cancelled popup, a step Stitch still waits on)."""
     claim = services.tokens.read_step(token)
     _check_claim(cs, claim)
     await owned_row(services, cs, claim.source_id)
@@ -129,35 +253,40 @@ async def complete_step(
     answer = source_answer(services, cs, row, upstream)
     reauthorized = await reauth_result(services, cs, claim, upstream)
     if reauthorized is None:
-        answer["step_completed"] = step_done(upstream, claim.step)
+        done = step_done(upstream, claim.step)
     else:
         # Stitch cannot tell a re-authorization apart; the bridge saw the consent complete.
-        answer["step_completed"] = reauthorized
+        done = reauthorized
         if reauthorized:
-            answer["next_step"] = None
-    add_receipt(services, answer, row, upstream)
-    return answer
+            answer = replace(answer, next_step=None)
+    log.info(
+        "step completion",
+        extra={"step": claim.step, "source_id": row.id, "reported": outcome, "done": done},
+    )
+    return StepCompletion(
+        answer=answer, step_completed=done, receipt=receipt(services, row, upstream)
+    )
 
 
-def add_receipt(
-    services: Services, answer: dict[str, Any], row: SourceRow, upstream: Source
-) -> None:
+def receipt(services: Services, row: SourceRow, upstream: Source) -> str | None:
     """A completion receipt, once Stitch says the source is fully configured."""
     if upstream.report_card.current_step_type == "fully_configured" and row.connected_at:
-        answer["receipt"] = services.tokens.mint_receipt(
+        return services.tokens.mint_receipt(
             row.id, row.end_user_id, row.tenant or None, row.connected_at
         )
+    return None
 
 
 async def verify_receipt(services: Services, receipt: object) -> dict[str, Any]:
     claim = services.tokens.read_receipt(receipt)
     async with services.db() as session:
         row = await q.get_source(session, claim.source_id)
+    # A receipt certifies a completion that happened: it stays valid if the source is deleted
+    # later, so only whose the source is is compared, not whether it is still live.
     if (
         row is None
-        or row.end_user_id != claim.end_user_id
-        or row.tenant != tenant_key(claim.tenant)
         or row.connected_at is None
+        or not owns(claim.end_user_id, claim.tenant, _Holder(row.tenant, row.end_user_id))
     ):
         raise BridgeError("receipt_invalid", "this receipt is not valid")
     return {

@@ -22,6 +22,7 @@ from bridge.errors import BridgeError
 from bridge.services import Services
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchError
+from bridge.store.source_queries import lock_source
 from bridge.store.sync_queries import (
     JOBS_WINDOW,
     connected_sources,
@@ -160,7 +161,7 @@ class SyncPoller:
     async def _record(self, source_id: int, job: FinishedJob, loads: list[dict[str, Any]]) -> None:
         services = self.services
         async with services.db.begin() as session:
-            row = await session.get(SourceRow, source_id, with_for_update=True)
+            row = await lock_source(session, source_id)
             if row is None or row.deleted_at is not None or not is_newer(row, job):
                 return  # gone, or another replica recorded it meanwhile
             error = job.error or load_error(loads, row.name)

@@ -15,17 +15,16 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from bridge.clock import iso
-from bridge.creation import reconcile_intent
 from bridge.errors import BridgeError
+from bridge.intents import reconcile_intent
 from bridge.services import Services
 from bridge.sources import differs, observe, record_event
 from bridge.steps import source_status
 from bridge.stitch.errors import StitchError, StitchNotFound
 from bridge.stitch.models import ConnectionCheck
 from bridge.store import queries as q
+from bridge.store import source_queries as sq
 from bridge.store.tables import SourceRow
 
 log = logging.getLogger("bridge.reconciler")
@@ -105,11 +104,7 @@ class Reconciler:
             except (StitchError, BridgeError) as error:
                 log.warning("could not reconcile a creation yet", extra={"error": repr(error)})
         async with services.db() as session:
-            rows = (
-                (await session.execute(select(SourceRow).where(SourceRow.deleted_at.is_(None))))
-                .scalars()
-                .all()
-            )
+            rows = await sq.live_sources(session)
         by_tenant: dict[str, list[SourceRow]] = {}
         for row in rows:
             by_tenant.setdefault(row.tenant, []).append(row)
@@ -137,7 +132,7 @@ class Reconciler:
             if not differs(row, source) and reauth in (None, row.needs_reauth):
                 continue  # nothing new: no write transaction per source every minute
             async with services.db.begin() as session:
-                current = await session.get(SourceRow, row.id, with_for_update=True)
+                current = await sq.lock_source(session, row.id)
                 if current is None or current.deleted_at is not None:
                     continue
                 await observe(services, session, current, source)

@@ -16,6 +16,7 @@ from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchNotFound
 from bridge.stitch.models import Source
 from bridge.store import queries as q
+from bridge.store.source_queries import lock_source
 from bridge.store.tables import EventRow, SourceRow
 from bridge.sync_state import render_schedule, render_sync, same_schedule
 from bridge.tokens import ConnectSession
@@ -192,7 +193,7 @@ async def read_through(
     if not differs(row, upstream, failed_check=failed):
         return row, upstream, failed
     async with services.db.begin() as session:
-        row = check_visible(cs, await session.get(SourceRow, source_id, with_for_update=True))
+        row = check_visible(cs, await lock_source(session, source_id))
         await observe(services, session, row, upstream, failed_check=failed)
     return row, upstream, failed
 
@@ -213,7 +214,7 @@ async def update_source(
         upstream = await account.get_source(source_id)
     failed = await check_failed(account, upstream)
     async with services.db.begin() as session:
-        row = check_visible(cs, await session.get(SourceRow, source_id, with_for_update=True))
+        row = check_visible(cs, await lock_source(session, source_id))
         if display_name is not None and display_name != row.display_name:
             row.display_name = display_name
             row.updated_at = services.clock.time()
@@ -236,7 +237,7 @@ async def end_user_sources(
         async with services.db.begin() as session:
             for index, row in enumerate(live):
                 if row in stale:
-                    current = await session.get(SourceRow, row.id, with_for_update=True)
+                    current = await lock_source(session, row.id)
                     if current is not None:
                         await observe(services, session, current, upstream[row.id])
                         live[index] = current
@@ -254,7 +255,7 @@ async def delete_end_user_source(
     except StitchNotFound:
         pass  # already gone upstream: the bridge's record still has to say so
     async with services.db.begin() as session:
-        current = await session.get(SourceRow, source_id, with_for_update=True)
+        current = await lock_source(session, source_id)
         if current is None or current.deleted_at is not None:
             return
         now = services.clock.time()

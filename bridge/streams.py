@@ -2,32 +2,39 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.flow import SourceAnswer, source_answer
 from bridge.services import Services
-from bridge.sources import owned_row
+from bridge.sources import owned_row, read_through
 from bridge.stitch.models import Stream
 from bridge.tokens import ConnectSession
 
 SELECTABLE_STEPS = ("field_selection", "fully_configured")
 
 
-def render_stream(stream: Stream) -> dict[str, Any]:
-    return {
-        "stream_id": stream.stream_id,
-        "tap_stream_id": stream.tap_stream_id,
-        "stream_name": stream.stream_name,
-        "selected": bool(stream.selected),
-    }
+@dataclass(frozen=True)
+class StreamChoice:
+    """One stream the end user selects or deselects; `fields` narrows a selected one."""
+
+    tap_stream_id: str
+    selected: bool
+    fields: list[str] | None = None
 
 
-async def list_streams(
-    services: Services, cs: ConnectSession, source_id: int
-) -> list[dict[str, Any]]:
+@dataclass(frozen=True)
+class SelectedStreams:
+    answer: SourceAnswer
+    streams: list[Stream]
+
+
+async def list_streams(services: Services, cs: ConnectSession, source_id: int) -> list[Stream]:
+    """The source's streams as Stitch has them, in a stable order."""
     await owned_row(services, cs, source_id)
     streams = await (await services.account_for(cs.tenant)).list_streams(source_id)
-    return [render_stream(s) for s in sorted(streams, key=lambda s: s.tap_stream_id)]
+    return sorted(streams, key=lambda s: s.tap_stream_id)
 
 
 def stream_metadata(stream: Stream, selected: bool, fields: list[str] | None) -> dict[str, Any]:
@@ -50,8 +57,18 @@ def stream_metadata(stream: Stream, selected: bool, fields: list[str] | None) ->
     return {"tap_stream_id": stream.tap_stream_id, "metadata": entries}
 
 
+async def select_streams(
+    services: Services, cs: ConnectSession, source_id: int, wanted: list[StreamChoice]
+) -> SelectedStreams:
+    """Apply the choices, then answer with the source (its step may move on) and its streams."""
+    await update_streams(services, cs, source_id, wanted)
+    row, upstream, _ = await read_through(services, cs, source_id)
+    answer = source_answer(services, cs, row, upstream)
+    return SelectedStreams(answer=answer, streams=await list_streams(services, cs, source_id))
+
+
 async def update_streams(
-    services: Services, cs: ConnectSession, source_id: int, wanted: list[dict[str, Any]]
+    services: Services, cs: ConnectSession, source_id: int, wanted: list[StreamChoice]
 ) -> None:
     await owned_row(services, cs, source_id)
     account = await services.account_for(cs.tenant)
@@ -63,14 +80,12 @@ async def update_streams(
             details={"current_step_type": upstream.report_card.current_step_type},
         )
     known = {s.tap_stream_id: s for s in await account.list_streams(source_id)}
-    unknown = [w["tap_stream_id"] for w in wanted if w["tap_stream_id"] not in known]
+    unknown = [w.tap_stream_id for w in wanted if w.tap_stream_id not in known]
     if unknown:
         raise BridgeError(
             "invalid_request",
             "unknown streams",
             details={"streams": {name: "no such stream" for name in unknown}},
         )
-    payload = [
-        stream_metadata(known[w["tap_stream_id"]], w["selected"], w.get("fields")) for w in wanted
-    ]
+    payload = [stream_metadata(known[w.tap_stream_id], w.selected, w.fields) for w in wanted]
     await account.update_stream_metadata(source_id, payload)

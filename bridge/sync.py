@@ -19,7 +19,7 @@ from bridge.clock import iso
 from bridge.errors import BridgeError
 from bridge.limits import check_end_user_schedule
 from bridge.services import Services
-from bridge.sources import check_owned, check_visible, observe, record_event, render_source
+from bridge.sources import check_owned, check_visible, observe, record_event
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import (
     StitchAccessDenied,
@@ -29,6 +29,7 @@ from bridge.stitch.errors import (
 )
 from bridge.stitch.models import Source
 from bridge.store import queries as q
+from bridge.store.source_queries import lock_source
 from bridge.store.sync_queries import claim_job_event
 from bridge.store.tables import SourceRow
 from bridge.sync_state import FinishedJob
@@ -66,17 +67,15 @@ async def _owned(services: Services, actor: Actor, source_id: int) -> SourceRow:
         return actor.check(await q.get_source(session, source_id))
 
 
-async def _record(
-    services: Services, actor: Actor, source_id: int, upstream: Source
-) -> dict[str, Any]:
-    """Bring the row in line with Stitch's answer (events included) and render it."""
+async def _record(services: Services, actor: Actor, source_id: int, upstream: Source) -> SourceRow:
+    """Bring the row in line with Stitch's answer (events included)."""
     async with services.db.begin() as session:
-        row = actor.check(await session.get(SourceRow, source_id, with_for_update=True))
+        row = actor.check(await lock_source(session, source_id))
         await observe(services, session, row, upstream)
-    return render_source(row)
+    return row
 
 
-async def start_sync(services: Services, actor: Actor, source_id: int) -> dict[str, Any]:
+async def start_sync(services: Services, actor: Actor, source_id: int) -> SourceRow:
     actor.allow("sync")
     row = await _owned(services, actor, source_id)
     account = await services.account_for(actor.tenant)
@@ -97,9 +96,9 @@ async def start_sync(services: Services, actor: Actor, source_id: int) -> dict[s
             raise _not_ready() from None
         raise
     async with services.db.begin() as session:
-        row = actor.check(await session.get(SourceRow, source_id, with_for_update=True))
+        row = actor.check(await lock_source(session, source_id))
         await record_started(services, session, row, job_name, "manual", services.clock.time())
-    return render_source(row)
+    return row
 
 
 def _not_ready() -> BridgeError:
@@ -108,7 +107,7 @@ def _not_ready() -> BridgeError:
     )
 
 
-async def stop_sync(services: Services, actor: Actor, source_id: int) -> dict[str, Any]:
+async def stop_sync(services: Services, actor: Actor, source_id: int) -> SourceRow:
     """Stitch stops the running job; the poller records how it ended (Stitch: "Terminated")."""
     actor.allow("sync")
     await _owned(services, actor, source_id)
@@ -119,7 +118,7 @@ async def stop_sync(services: Services, actor: Actor, source_id: int) -> dict[st
 
 async def set_paused(
     services: Services, actor: Actor, source_id: int, *, paused: bool
-) -> dict[str, Any]:
+) -> SourceRow:
     """Pause or unpause; asking for the state a source is already in changes nothing."""
     actor.allow("pause")
     await _owned(services, actor, source_id)
@@ -133,7 +132,7 @@ async def set_paused(
 
 async def set_schedule(
     services: Services, actor: Actor, source_id: int, values: dict[str, object]
-) -> dict[str, Any]:
+) -> SourceRow:
     """`values`: any of frequency_in_minutes (int), anchor_time, cron_expression (str or None)."""
     actor.allow("schedule")
     if actor.session is not None:

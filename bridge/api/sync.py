@@ -4,7 +4,6 @@ backend's, under `/v1/end-users/{end_user_id}/sources/{id}`; same suffixes, same
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from starlette.requests import Request
 from starlette.responses import Response
@@ -21,9 +20,11 @@ from bridge.api.common import (
 )
 from bridge.api.server import tenant_param
 from bridge.services import Services
+from bridge.sources import render_source
+from bridge.store.tables import SourceRow
 from bridge.sync import SCHEDULE_PROPERTIES, Actor, set_paused, set_schedule, start_sync, stop_sync
 
-Action = Callable[[Services, Actor, int, Request], Awaitable[dict[str, Any]]]
+Action = Callable[[Services, Actor, int, Request], Awaitable[SourceRow]]
 
 
 async def _actor(request: Request) -> Actor:
@@ -37,31 +38,31 @@ def _route(action: Action, status: int = 200) -> Callable[[Request], Awaitable[R
     async def endpoint(request: Request) -> Response:
         actor = await _actor(request)
         source_id = path_int(request, "source_id")
-        source = await action(services_of(request), actor, source_id, request)
-        return json_response({"source": source}, status=status)
+        row = await action(services_of(request), actor, source_id, request)
+        return json_response({"source": render_source(row)}, status=status)
 
     return endpoint
 
 
-async def _start(services: Services, actor: Actor, source_id: int, _: Request) -> dict[str, Any]:
+async def _start(services: Services, actor: Actor, source_id: int, _: Request) -> SourceRow:
     return await start_sync(services, actor, source_id)
 
 
-async def _stop(services: Services, actor: Actor, source_id: int, _: Request) -> dict[str, Any]:
+async def _stop(services: Services, actor: Actor, source_id: int, _: Request) -> SourceRow:
     return await stop_sync(services, actor, source_id)
 
 
-async def _pause(services: Services, actor: Actor, source_id: int, _: Request) -> dict[str, Any]:
+async def _pause(services: Services, actor: Actor, source_id: int, _: Request) -> SourceRow:
     return await set_paused(services, actor, source_id, paused=True)
 
 
-async def _unpause(services: Services, actor: Actor, source_id: int, _: Request) -> dict[str, Any]:
+async def _unpause(services: Services, actor: Actor, source_id: int, _: Request) -> SourceRow:
     return await set_paused(services, actor, source_id, paused=False)
 
 
 async def _schedule(
     services: Services, actor: Actor, source_id: int, request: Request
-) -> dict[str, Any]:
+) -> SourceRow:
     actor.allow("schedule")  # before reading the body: a session without it learns nothing more
     body = await json_object(request)
     fields = Fields(body, SCHEDULE_PROPERTIES)

@@ -9,7 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge import catalogue
+from bridge import catalogue, flow
 from bridge.api.common import (
     MAX_ID,
     NO_STORE,
@@ -21,12 +21,11 @@ from bridge.api.common import (
     services_of,
 )
 from bridge.clock import iso
-from bridge.creation import create_source
-from bridge.flow import OUTCOMES, complete_step, source_answer, start_step
-from bridge.limits import check_end_user_schedule
+from bridge.flow import NextStep, SourceAnswer, StepCompletion, StepStart, StitchJsStep
 from bridge.resume import resume_flow
-from bridge.sources import read_through, update_source
-from bridge.streams import list_streams, update_streams
+from bridge.sources import render_source
+from bridge.stitch.models import Stream
+from bridge.streams import StreamChoice, list_streams, select_streams
 from bridge.urls import safe_return_url
 
 IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]+")
@@ -52,16 +51,61 @@ async def get_session(request: Request) -> Response:
 
 async def get_source_types(request: Request) -> Response:
     cs = await require_session(request)
-    services = services_of(request)
-    account = await services.account_for(cs.tenant)
-    types = await services.source_types.get(cs.tenant or "", account)
-    data = catalogue.offered(services.settings, types, cs.source_types)
-    return json_response({"data": data})
+    return json_response({"data": await catalogue.for_session(services_of(request), cs)})
+
+
+def _render_step(step: NextStep | None) -> dict[str, Any] | None:
+    if step is None:
+        return None
+    return {
+        "type": step.type,
+        "token": step.token,
+        "expires_at": iso(step.expires_at),
+        "js": step.js,
+    }
+
+
+def _render_answer(answer: SourceAnswer) -> dict[str, Any]:
+    body = {"source": render_source(answer.row), "next_step": _render_step(answer.next_step)}
+    if answer.connection_check is not None:
+        body["connection_check"] = {"status": answer.connection_check}
+    return body
+
+
+def _render_completion(completion: StepCompletion) -> dict[str, Any]:
+    body = _render_answer(completion.answer)
+    body["step_completed"] = completion.step_completed
+    if completion.receipt is not None:
+        body["receipt"] = completion.receipt
+    return body
+
+
+def _render_start(start: StepStart) -> dict[str, Any]:
+    if isinstance(start, StitchJsStep):
+        return {
+            "driver": "stitchjs",
+            "step": start.step,
+            "js": {"function": start.function, "options": start.options},
+            "stitch_js_url": start.stitch_js_url,
+        }
+    body: dict[str, Any] = {"driver": "native", "step": start.step, "action": start.action}
+    if start.oauth_url is not None:
+        body["oauth_url"] = start.oauth_url
+        body["oauth_ticket"] = start.oauth_ticket
+    return body
+
+
+def _render_stream(stream: Stream) -> dict[str, Any]:
+    return {
+        "stream_id": stream.stream_id,
+        "tap_stream_id": stream.tap_stream_id,
+        "stream_name": stream.stream_name,
+        "selected": bool(stream.selected),
+    }
 
 
 async def post_source(request: Request) -> Response:
     cs = await require_session(request)
-    services = services_of(request)
     fields = Fields(await json_object(request), ("type", "display_name", "properties"))
     source_type = fields.text("type", required=True, max_length=MAX_ID)
     display_name = fields.text("display_name", max_length=200)
@@ -71,93 +115,75 @@ async def post_source(request: Request) -> Response:
         fields.problems["Idempotency-Key"] = "must be 1 to 255 visible ASCII characters"
     fields.check()
     assert source_type is not None
-    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
-    created = await create_source(
-        services,
+    created = await flow.create(
+        services_of(request),
         cs,
         source_type=source_type,
         display_name=display_name,
         properties=properties,
         idempotency_key=key,
     )
-    if created.upstream is not None:
-        answer = source_answer(services, cs, created.row, created.upstream)
-    else:
-        row, upstream, _ = await read_through(services, cs, created.row.id)
-        answer = source_answer(services, cs, row, upstream)
-    return json_response(answer, status=201 if created.created else 200, headers=NO_STORE)
-
-
-async def _source_answer(request: Request, source_id: int) -> dict[str, Any]:
-    cs = await require_session(request)
-    services = services_of(request)
-    row, upstream, failed = await read_through(services, cs, source_id)
-    answer = source_answer(services, cs, row, upstream)
-    if upstream.report_card.current_step_type == "discover_schema":
-        answer["connection_check"] = {"status": "failed" if failed else "running"}
-    return answer
+    status = 201 if created.created else 200
+    return json_response(_render_answer(created.answer), status=status, headers=NO_STORE)
 
 
 async def get_source(request: Request) -> Response:
-    answer = await _source_answer(request, path_int(request, "source_id"))
-    return json_response(answer, headers=NO_STORE)
+    cs = await require_session(request)
+    answer = await flow.current(services_of(request), cs, path_int(request, "source_id"))
+    return json_response(_render_answer(answer), headers=NO_STORE)
 
 
 async def put_source(request: Request) -> Response:
     cs = await require_session(request)
-    services = services_of(request)
     source_id = path_int(request, "source_id")
     fields = Fields(await json_object(request), ("display_name", "properties"))
     display_name = fields.text("display_name", max_length=200)
     properties = fields.properties("properties")
     fields.check()
-    check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
-    row, upstream, _ = await update_source(
-        services, cs, source_id, display_name=display_name, properties=properties
+    answer = await flow.update(
+        services_of(request), cs, source_id, display_name=display_name, properties=properties
     )
-    return json_response(source_answer(services, cs, row, upstream), headers=NO_STORE)
+    return json_response(_render_answer(answer), headers=NO_STORE)
 
 
 async def get_streams(request: Request) -> Response:
     cs = await require_session(request)
-    data = await list_streams(services_of(request), cs, path_int(request, "source_id"))
-    return json_response({"data": data})
+    streams = await list_streams(services_of(request), cs, path_int(request, "source_id"))
+    return json_response({"data": [_render_stream(s) for s in streams]})
+
+
+def _stream_choices(body: dict[str, Any]) -> list[StreamChoice]:
+    fields = Fields(body, ("streams",))
+    streams = body.get("streams")
+    wanted: list[StreamChoice] = []
+    if not isinstance(streams, list) or not streams or len(streams) > 1000:
+        fields.problems["streams"] = "required: a list of 1 to 1000 streams"
+        streams = []
+    for index, item in enumerate(streams):
+        if not isinstance(item, dict):
+            fields.problems[f"streams[{index}]"] = "must be an object"
+            continue
+        entry = Fields(item, ("tap_stream_id", "selected", "fields"))
+        tap_stream_id = entry.text("tap_stream_id", required=True, max_length=MAX_ID)
+        selected = item.get("selected")
+        if not isinstance(selected, bool):
+            entry.problems["selected"] = "must be true or false"
+        field_names = entry.string_list("fields", max_items=2000)
+        fields.problems.update({f"streams[{index}].{k}": v for k, v in entry.problems.items()})
+        if not entry.problems and tap_stream_id is not None and isinstance(selected, bool):
+            wanted.append(StreamChoice(tap_stream_id, selected, field_names))
+    fields.check()
+    return wanted
 
 
 async def put_streams(request: Request) -> Response:
     cs = await require_session(request)
-    services = services_of(request)
     source_id = path_int(request, "source_id")
-    body = await json_object(request)
-    fields = Fields(body, ("streams",))
-    streams = body.get("streams")
-    wanted: list[dict[str, Any]] = []
-    if not isinstance(streams, list) or not streams or len(streams) > 1000:
-        fields.problems["streams"] = "required: a list of 1 to 1000 streams"
-    else:
-        for index, item in enumerate(streams):
-            entry = Fields(
-                item if isinstance(item, dict) else {}, ("tap_stream_id", "selected", "fields")
-            )
-            if not isinstance(item, dict):
-                fields.problems[f"streams[{index}]"] = "must be an object"
-                continue
-            tap_stream_id = entry.text("tap_stream_id", required=True, max_length=MAX_ID)
-            selected = item.get("selected")
-            if not isinstance(selected, bool):
-                entry.problems["selected"] = "must be true or false"
-            field_names = entry.string_list("fields", max_items=2000)
-            fields.problems.update({f"streams[{index}].{k}": v for k, v in entry.problems.items()})
-            if not entry.problems:
-                wanted.append(
-                    {"tap_stream_id": tap_stream_id, "selected": selected, "fields": field_names}
-                )
-    fields.check()
-    await update_streams(services, cs, source_id, wanted)
-    row, upstream, _ = await read_through(services, cs, source_id)
-    answer = source_answer(services, cs, row, upstream)
-    answer["data"] = await list_streams(services, cs, source_id)
-    return json_response(answer, headers=NO_STORE)
+    wanted = _stream_choices(await json_object(request))
+    selected = await select_streams(services_of(request), cs, source_id, wanted)
+    body = _render_answer(selected.answer)
+    body["data"] = [_render_stream(s) for s in selected.streams]
+    return json_response(body, headers=NO_STORE)
 
 
 async def post_step_start(request: Request) -> Response:
@@ -172,8 +198,8 @@ async def post_step_start(request: Request) -> Response:
         fields.problems["return_url"] = "must be an http(s) URL on one of BRIDGE_ALLOWED_ORIGINS"
     fields.check()
     origin = request.headers.get("origin")  # where an OAuth popup reports back to
-    answer = await start_step(services, cs, token, origin=origin, return_url=return_url)
-    return json_response(answer, headers=NO_STORE)
+    start = await flow.start_step(services, cs, token, origin=origin, return_url=return_url)
+    return json_response(_render_start(start), headers=NO_STORE)
 
 
 async def post_resume(request: Request) -> Response:
@@ -181,7 +207,12 @@ async def post_resume(request: Request) -> Response:
     fields = Fields(await json_object(request), ("resume_id",))
     resume_id = fields.text("resume_id", required=True, max_length=100)
     fields.check()
-    return json_response(await resume_flow(services_of(request), cs, resume_id), headers=NO_STORE)
+    resumed = await resume_flow(services_of(request), cs, resume_id)
+    body = _render_completion(resumed.completion)
+    body["outcome"] = resumed.outcome
+    if resumed.error is not None:
+        body["error"] = resumed.error
+    return json_response(body, headers=NO_STORE)
 
 
 async def post_step_complete(request: Request) -> Response:
@@ -189,11 +220,11 @@ async def post_step_complete(request: Request) -> Response:
     fields = Fields(await json_object(request), ("token", "outcome"))
     token = fields.text("token", required=True, max_length=4096)
     outcome = fields.text("outcome", max_length=20)
-    if outcome is not None and outcome not in OUTCOMES:
-        fields.problems["outcome"] = f"must be one of {', '.join(OUTCOMES)}"
+    if outcome is not None and outcome not in flow.OUTCOMES:
+        fields.problems["outcome"] = f"must be one of {', '.join(flow.OUTCOMES)}"
     fields.check()
-    answer = await complete_step(services_of(request), cs, token, outcome)
-    return json_response(answer, headers=NO_STORE)
+    completion = await flow.complete_step(services_of(request), cs, token, outcome)
+    return json_response(_render_completion(completion), headers=NO_STORE)
 
 
 routes = [
