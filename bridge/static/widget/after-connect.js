@@ -94,8 +94,8 @@
       if (this._destroyed) throw new StitchBridgeError("This widget was destroyed.", "destroyed");
       if (!Number.isInteger(id) || id <= 0) throw new TypeError(`${name}() needs {sourceId}`);
       // The session a running reconnect uses covers this source too: no renewal back and forth.
-      const own = this._session && this._session.sessionFor === String(id) ? String(id) : "";
-      const answer = await this._api(method, `/v1/sources/${id}${suffix}`, { sessionFor: own, body });
+      const own = this._client.session && this._client.session.sessionFor === String(id) ? String(id) : "";
+      const answer = await this._client.api(method, `/v1/sources/${id}${suffix}`, { sessionFor: own, body });
       const source = answer.source;
       if (!source || typeof source !== "object") throw new SourceError("The bridge answered without a source.", "internal");
       this._observe(source, acted);

@@ -1,5 +1,7 @@
-/* The widget object: options, state, events, lifecycle. Its behaviour by role lives in the
-   other parts, which add their methods to Widget.prototype through mix() */
+/* The widget object: options, state, events, lifecycle. It owns its API client (api.js: the
+   session, requests, typed errors) and its dialog (dialog.js: panels, focus); the step runner,
+   transport, views and after-connect parts add their methods to Widget.prototype through mix(),
+   sharing the flow state kept here. */
 
   class Widget {
     constructor(options) {
@@ -23,15 +25,10 @@
       this._mode = mode === "redirect" ? "redirect" : "popup";
       this._bridgeUrl = base.href.replace(/\/+$/, "");
       this._bridgeOrigin = base.origin;
-      this._fetchSession = opts.fetchSession;
+      this._client = new Client(this, this._bridgeUrl, opts.fetchSession);
       this._handlers = new Map();
       this._scope = new Scope(); // lives as long as the widget
-      this._viewScope = new Scope(); // lives as long as the panel on screen
       this._elements = [];
-      this._session = null;
-      this._renewing = null;
-      this._renewTimer = null;
-      this._types = null;
       this._stitch = null;
       this._driverKey = `stitch-bridge:driver:${this._bridgeOrigin}`;
       this._redirectKey = `stitch-bridge:redirect:${this._bridgeOrigin}`;
@@ -41,12 +38,7 @@
       this._after = { known: new Map(), watched: new Map(), timer: null, onVisible: null }; // after connecting
       this._watchInterval = Math.max(1000, Number(opts.watchInterval) || 5000);
 
-      this._root = h("div", {
-        testid: "stitch-bridge", class: "sb-root", hidden: true, role: "dialog",
-        "aria-modal": "true", "aria-label": "Connect a data source", tabindex: "-1",
-      });
-      this._opener = null; // what had focus when the dialog opened: it gets it back on close
-      (opts.container || document.body).append(this._root);
+      this._dialog = new Dialog(this, opts.container || document.body);
       if (opts.stylesheet !== false) {
         const href = typeof opts.stylesheet === "string" ? opts.stylesheet : `${this._bridgeUrl}/widget.css`;
         const link = h("link", { rel: "stylesheet", href, "data-stitch-bridge": "" });
@@ -60,8 +52,8 @@
       }
       // Fetch the session ahead of the first click: connect() must decide in that click, with no
       // await, whether to open a popup, and the session says which step driver the bridge uses.
-      this.ready = this._ensureSession("")
-        .then(() => this._sourceTypes(""))
+      this.ready = this._client.ensure("")
+        .then(() => this._client.sourceTypes(""))
         .then(() => true, () => false);
     }
 
@@ -132,7 +124,7 @@
     destroy() {
       if (this._destroyed) return;
       this._destroyed = true;
-      clearTimeout(this._renewTimer);
+      clearTimeout(this._client.timer);
       clearTimeout(this._after.timer);
       this._after.watched.clear();
       const flow = this._flow;
@@ -143,12 +135,12 @@
         closeWindow(flow.popup);
         flow.reject(new CancelledError("The widget was destroyed."));
       }
-      this._viewScope.close();
+      this._dialog.scope.close();
       this._scope.close();
       for (const el of this._elements.splice(0)) el.remove();
-      const open = !this._root.hidden;
-      this._root.remove();
-      if (open) this._restoreFocus();
+      const open = !this._dialog.root.hidden;
+      this._dialog.root.remove();
+      if (open) this._dialog.restoreFocus();
       this._handlers.clear();
     }
 

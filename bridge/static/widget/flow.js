@@ -43,7 +43,7 @@
         blocked = flow.blocked && (driver === "stitchjs" || flow.wantPopup);
       }
       this._flow = flow;
-      this._scheduleRenewal();
+      this._client.schedule();
       let run;
       if (blocked) run = Promise.reject(new PopupBlockedError());
       else if (flow.resuming) run = this._returnFlow(flow);
@@ -58,35 +58,35 @@
       flow.scope.close();
       closeWindow(flow.popup);
       if (this._flow === flow) this._flow = null;
-      clearTimeout(this._renewTimer);
+      clearTimeout(this._client.timer);
       if (this._destroyed) {
         flow.reject(new CancelledError("The widget was destroyed."));
         return;
       }
       if (!err) {
         this._forgetAttempt(flow);
-        this._hide();
+        this._dialog.hide();
         flow.resolve(result);
         return;
       }
       if (err instanceof CancelledError) {
         this._forgetAttempt(flow);
-        this._hide();
+        this._dialog.hide();
         this._emit("cancelled", { source_id: flow.sourceId, message: err.message });
       } else {
         const code = err.code || "internal";
         this._emit("error", { code, message: err.message || String(err), error: err });
         if (err instanceof PopupBlockedError) this._retryView(flow);
-        else this._errorView(err);
+        else this._dialog.error(err);
       }
       flow.reject(err);
     },
 
     async _connectFlow(flow) {
-      const info = await this._ensureSession(flow.sessionFor);
+      const info = await this._client.ensure(flow.sessionFor);
       flow.attempt = `stitch-bridge:attempt:${this._bridgeOrigin}:${info.end_user_id}:${flow.type}`;
       flow.key = this._attemptKey(flow.attempt, flow.key);
-      flow.typeInfo = await this._typeInfo(flow, flow.type);
+      flow.typeInfo = await this._client.typeInfo(flow, flow.type);
       let created;
       if (!flow.popup && this._driverHint === "native") {
         // The bridge's own form: the source is created with its settings in one request.
@@ -100,10 +100,10 @@
     },
 
     async _resumeFlow(flow) {
-      await this._ensureSession(flow.sessionFor);
-      const answer = await this._api("GET", `/v1/sources/${flow.sourceId}`, { flow });
+      await this._client.ensure(flow.sessionFor);
+      const answer = await this._client.api("GET", `/v1/sources/${flow.sourceId}`, { flow });
       flow.type = flow.type || answer.source.type;
-      flow.typeInfo = await this._typeInfo(flow, answer.source.type).catch(() => null);
+      flow.typeInfo = await this._client.typeInfo(flow, answer.source.type).catch(() => null);
       if (!answer.next_step && flow.kind === "reconnect" && flow.typeInfo) {
         // Nothing left to finish: reconnecting means editing its settings (the bridge's form,
         // whatever the driver: Stitch.js needs a step to open a window for).
@@ -117,21 +117,21 @@
     // Redirect mode, back on the page: the bridge's answer to the resume id stands in for
     // steps/complete of the step that left the page; the flow goes on from there.
     async _returnFlow(flow) {
-      const info = await this._ensureSession(flow.sessionFor);
+      const info = await this._client.ensure(flow.sessionFor);
       if (!flow.resumeId) {
         throw new SourceError("The address carries more than one resume id.", "token_invalid");
       }
-      this._view("Finishing the connection", ({ body }) => {
+      this._dialog.view("Finishing the connection", ({ body }) => {
         body.append(h("p", { class: "sb-status", text: "Back from signing in. Finishing…" }));
       }).catch(() => {}); // replaced by the next step's panel; closing it ends nothing yet
-      const answer = await this._api("POST", "/v1/resume", { flow, body: { resume_id: flow.resumeId } });
+      const answer = await this._client.api("POST", "/v1/resume", { flow, body: { resume_id: flow.resumeId } });
       const source = answer.source;
       flow.sourceId = source.id;
       flow.type = flow.type || source.type;
       if (flow.kind === "connect" && !flow.attempt) {
         flow.attempt = `stitch-bridge:attempt:${this._bridgeOrigin}:${info.end_user_id}:${flow.type}`;
       }
-      flow.typeInfo = await this._typeInfo(flow, source.type).catch(() => null);
+      flow.typeInfo = await this._client.typeInfo(flow, source.type).catch(() => null);
       const outcome = answer.outcome === "completed" ? "completed" : "failed";
       this._emit("step_completed", { step: answer.step || "oauth", outcome, source, resumed: true });
       const step = answer.next_step;
@@ -143,7 +143,7 @@
     async _createSource(flow, body) {
       let answer;
       try {
-        answer = await this._api("POST", "/v1/sources", { flow, body, key: flow.key });
+        answer = await this._client.api("POST", "/v1/sources", { flow, body, key: flow.key });
       } catch (err) {
         // Refused means nothing was made: the next try is a new attempt. Unknown outcomes
         // (network, 5xx) keep the key, so that a retry finds the source if it was made.
@@ -181,12 +181,12 @@
       // Redirect mode: the provider's consent comes back to this page, not to a popup.
       if (flow.mode === "redirect" && step.type === "oauth") begin.return_url = this._returnTarget();
       try {
-        answer = await this._api("POST", "/v1/steps/start", { flow, body: begin });
+        answer = await this._client.api("POST", "/v1/steps/start", { flow, body: begin });
       } catch (err) {
         // A token minted before a session renewal may have lapsed with the old session: the
         // source, read again, carries a fresh one for the same step.
         if (!(err instanceof SourceError) || err.code !== "token_expired") throw err;
-        return { ...(await this._api("GET", `/v1/sources/${source.id}`, { flow })), refreshed: true };
+        return { ...(await this._client.api("GET", `/v1/sources/${source.id}`, { flow })), refreshed: true };
       }
       flow.token = step.token;
       if (step.type === "form" && answer.driver) this._learnDriver(answer.driver);
@@ -206,12 +206,12 @@
       flow.blocked = false; // later steps open their windows from their own clicks
       let done;
       try {
-        done = await this._api("POST", "/v1/steps/complete", { flow, body: { token: step.token, outcome } });
+        done = await this._client.api("POST", "/v1/steps/complete", { flow, body: { token: step.token, outcome } });
       } catch (err) {
         // Expired during a long step: the bridge's reading of the source is the same answer,
         // without a receipt (a receipt comes only with a completed step).
         if (!(err instanceof SourceError) || err.code !== "token_expired") throw err;
-        done = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+        done = await this._client.api("GET", `/v1/sources/${source.id}`, { flow });
       }
       flow.token = null;
       this._emit("step_completed", { step: step.type, outcome, source: done.source });

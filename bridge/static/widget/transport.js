@@ -106,7 +106,7 @@
       }
       flow.popup = popup;
       const name = this._typeName(flow);
-      const waiting = this._view(`Connect ${name}`, ({ body }) => {
+      const waiting = this._dialog.view(`Connect ${name}`, ({ body }) => {
         body.append(h("p", { text: `Continue in the Stitch window to ${STEP_WORDS[answer.step] || "finish"}.` }));
       });
       return new Promise((resolve) => {
@@ -201,5 +201,62 @@
         if (saved && typeof saved === "object" && saved.until > Date.now()) return saved;
       } catch (_) { /* nothing stored */ }
       return {};
+    },
+
+    _gateView(flow, step, repeated) {
+      return this._dialog.view(`Connect ${this._typeName(flow)}`, ({ body, done, fail, scope }) => {
+        const stepError = h("p", {
+          testid: "step-error", class: "sb-error", role: "alert", hidden: !repeated,
+          text: "That step is not finished yet. Try again.",
+        });
+        const go = h("button", {
+          type: "button", class: "sb-primary", testid: step.type === "oauth" ? "authorize" : "submit",
+        }, "Continue");
+        body.append(stepError, h("p", { text: `Continue in a Stitch window to ${STEP_WORDS[step.type] || "finish"}.` }),
+          h("div", { class: "sb-actions" }, go));
+        scope.listen(go, "click", () => {
+          const popup = openWindow("");
+          if (popup) done(popup);
+          else if (flow.mode === "redirect") fail(this._redirectUnsupported());
+          else fail(new PopupBlockedError());
+        });
+      });
+    },
+
+    _retryView(blocked) {
+      this._dialog.notice("Allow the window", "Your browser blocked the window this step needs.", (scope, actions) => {
+        const retry = h("button", { type: "button", testid: "retry", class: "sb-primary" }, "Try again");
+        actions.append(retry);
+        // Same kind, same session scope: a connect flow resumed through a session scoped to
+        // its source would turn into a re-authorization of that source.
+        const again = (mode) => {
+          const flow = this._newFlow({
+            kind: blocked.kind, type: blocked.type, sourceId: blocked.sourceId,
+            sessionFor: blocked.sessionFor, key: blocked.key, mode,
+          });
+          flow.attempt = blocked.attempt;
+          flow.typeInfo = blocked.typeInfo;
+          return flow;
+        };
+        scope.listen(retry, "click", () => {
+          if (this._flow || this._destroyed) return;
+          const flow = again("popup");
+          flow.wantPopup = true;
+          // The outcome reaches the host page through events; this promise has no caller.
+          this._begin(flow).catch(() => {});
+        });
+        // Under the Stitch.js driver every step is a Stitch window: this window cannot host one.
+        if (!this._redirectFallback || blocked.mode === "redirect" || this._driverHint === "stitchjs") return;
+        // Where popups cannot work at all, the same flow goes on in this window instead.
+        const here = h("button", { type: "button", testid: "continue-here" }, "Continue in this window");
+        actions.append(here);
+        scope.listen(here, "click", () => {
+          if (this._flow || this._destroyed) return;
+          const flow = again("redirect");
+          flow.navigateNow = true;
+          this._emit("mode_changed", { mode: "redirect", reason: "popup_blocked" });
+          this._begin(flow).catch(() => {});
+        });
+      });
     },
   });

@@ -45,7 +45,7 @@
 
     _formView(flow, source) {
       const info = flow.typeInfo || { display_name: this._typeName(flow), form: [] };
-      return this._view(`Connect ${info.display_name}`, ({ body, done, fail, scope }) => {
+      return this._dialog.view(`Connect ${info.display_name}`, ({ body, done, fail, scope }) => {
         const inputs = new Map();
         const errors = new Map();
         const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
@@ -112,7 +112,7 @@
           if (displayName.value.trim()) body.display_name = displayName.value.trim();
           try {
             const answer = source
-              ? await this._api("PUT", `/v1/sources/${source.id}`, { flow, body })
+              ? await this._client.api("PUT", `/v1/sources/${source.id}`, { flow, body })
               : await this._createSource(flow, { type: flow.type, ...body });
             done(answer);
           } catch (err) {

@@ -3,7 +3,7 @@
   mix({
     _oauthView(flow, source, answer, repeated) {
       const name = this._typeName(flow);
-      return this._view(`Authorize ${name}`, ({ body, done, fail, scope, isOpen }) => {
+      return this._dialog.view(`Authorize ${name}`, ({ body, done, fail, scope, isOpen }) => {
         const stepError = h("p", {
           testid: "step-error", class: "sb-error", role: "alert", hidden: !repeated,
           text: "Access was not granted. Try again.",
@@ -43,7 +43,7 @@
           const poll = async () => {
             if (!isOpen()) return;
             try {
-              const now = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+              const now = await this._client.api("GET", `/v1/sources/${source.id}`, { flow });
               if (!now.next_step || now.next_step.type !== "oauth") {
                 finish();
                 return;

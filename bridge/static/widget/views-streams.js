@@ -5,7 +5,7 @@
   mix({
     _checkView(flow, source) {
       const name = this._typeName(flow);
-      return this._view(`Checking ${name}`, ({ body, done, fail, scope, isOpen }) => {
+      return this._dialog.view(`Checking ${name}`, ({ body, done, fail, scope, isOpen }) => {
         const status = h("p", { testid: "check-status", class: "sb-status", text: "running" });
         const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
         const submit = h("button", { type: "button", testid: "submit" }, "Continue");
@@ -17,7 +17,7 @@
         const poll = async () => {
           if (!isOpen()) return;
           try {
-            const now = await this._api("GET", `/v1/sources/${source.id}`, { flow });
+            const now = await this._client.api("GET", `/v1/sources/${source.id}`, { flow });
             if (!isOpen()) return;
             if (!now.next_step || now.next_step.type !== "discover_schema") {
               status.textContent = "succeeded";
@@ -43,9 +43,9 @@
     },
 
     async _streamsView(flow, source) {
-      const listed = await this._api("GET", `/v1/sources/${source.id}/streams`, { flow });
+      const listed = await this._client.api("GET", `/v1/sources/${source.id}/streams`, { flow });
       const streams = listed.data || [];
-      return this._view("Choose what to sync", ({ body, done, fail, scope }) => {
+      return this._dialog.view("Choose what to sync", ({ body, done, fail, scope }) => {
         const stepError = h("p", { testid: "step-error", class: "sb-error", role: "alert", hidden: true });
         const boxes = new Map();
         const rows = streams.map((stream) => {
@@ -77,7 +77,7 @@
           busy = true;
           submit.disabled = true;
           try {
-            await this._api("PUT", `/v1/sources/${source.id}/streams`, { flow, body: { streams: chosen } });
+            await this._client.api("PUT", `/v1/sources/${source.id}/streams`, { flow, body: { streams: chosen } });
             done("completed");
           } catch (err) {
             if (!(err instanceof SourceError)) {
