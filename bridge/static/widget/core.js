@@ -163,4 +163,9 @@
     }
   }
 
-  const mix = (methods) => Object.assign(Widget.prototype, methods);
+  // Each part's methods join the prototype as class methods do: writable, not enumerable.
+  const mix = (methods) => {
+    for (const [name, value] of Object.entries(methods)) {
+      Object.defineProperty(Widget.prototype, name, { value, writable: true, configurable: true });
+    }
+  };
