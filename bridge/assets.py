@@ -6,6 +6,8 @@ budget) and compressed with brotli and gzip (zopfli, which writes
 ordinary gzip a few percent smaller than zlib) the first time it is asked for, never per request.
 The content hash names the immutable URL (`/widget.<version>.js`) and the SRI `integrity` value,
 both computed on the minified bytes: the decoded body is the same whichever encoding carries it.
+The widget has no single source file: `assemble_widget` joins its parts (bridge/static/widget/,
+in the order of WIDGET_PARTS) inside one strict IIFE before it is minified, so nothing needs Node.
 ETags are strong and differ per encoding, because the bytes on the wire differ (RFC 9110 §8.8.3).
 """
 
@@ -70,6 +72,41 @@ def _minify_css(source: bytes) -> bytes:
     return str(minify.string("text/css", source.decode())).encode()
 
 
+# The widget's parts, in the order they are joined: each is a plain script fragment sharing the
+# IIFE's scope. base and core come first (mix() and the classes must exist when later parts run).
+WIDGET_PARTS = (
+    "base.js",
+    "core.js",
+    "api.js",
+    "flow.js",
+    "transport.js",
+    "dialog.js",
+    "views-form.js",
+    "views-oauth.js",
+    "views-streams.js",
+    "after-connect.js",
+    "main.js",
+)
+_IIFE = (b'(() => {\n  "use strict";\n\n', b"})();\n")
+
+
+def assemble_widget() -> bytes:
+    """The widget's readable source as served before minification: every part once, in order.
+
+    For debugging, write it out: `python -c "import sys, bridge.assets as a;
+    sys.stdout.buffer.write(a.assemble_widget())" > widget.js`."""
+    folder = resources.files("bridge") / "static" / "widget"
+    parts = [(folder / name).read_bytes().rstrip(b"\n") + b"\n\n" for name in WIDGET_PARTS]
+    return _IIFE[0] + b"".join(parts) + _IIFE[1]
+
+
+def _static_file(name: str) -> bytes:
+    return (resources.files("bridge") / "static" / name).read_bytes()
+
+
+# assembled from several files rather than read from bridge/static/<name>
+_ASSEMBLED: dict[str, Callable[[], bytes]] = {"widget.js": assemble_widget}
+
 # name in bridge/static → (media type, minifier)
 KINDS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
     "widget.js": ("text/javascript; charset=utf-8", _minify_js),
@@ -78,9 +115,11 @@ KINDS: dict[str, tuple[str, Callable[[bytes], bytes]]] = {
 
 
 def load_asset(name: str) -> Asset:
-    """Read bridge/static/<name> as installed and build it (about 0.2 s for the widget)."""
+    """Read bridge/static/<name> as installed (or assemble it) and build it (about 0.2 s for the
+    widget)."""
     media_type, minify = KINDS[name]
-    source = (resources.files("bridge") / "static" / name).read_bytes()
+    assembled = _ASSEMBLED.get(name)
+    source = assembled() if assembled else _static_file(name)
     return build_asset(source, media_type, minify)
 
 

@@ -19,14 +19,18 @@ import pytest
 from starlette.applications import Starlette
 
 from bridge import create_app
-from bridge.assets import Asset, AssetCache, load_asset, negotiate
+from bridge.assets import WIDGET_PARTS, Asset, AssetCache, assemble_widget, load_asset, negotiate
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
 from tests.bridge.conftest import APP_ORIGIN, STITCH_TOKEN, make_settings
 from tests.live import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
-SOURCE = (ROOT / "bridge" / "static" / "widget.js").read_bytes()
+PARTS = ROOT / "bridge" / "static" / "widget"
+SOURCE = assemble_widget()
+# Hand-written browser scripts (no generated or vendored JS lives in these folders).
+SCRIPT_FOLDERS = ("bridge/static", "demo_site/static", "stitch_emulator/static")
+MAX_SCRIPT_LINES = 500
 # What a browser downloads (every current browser takes br over HTTPS) stays within 10 KiB; the
 # gzip fallback (older clients, proxies) stays smaller than the real Stitch.js (11.0 KB gzip).
 BR_BUDGET = 10 * 1024
@@ -185,6 +189,41 @@ async def test_the_widget_is_compressed_once_per_app_however_many_ask() -> None:
     assert later.status_code == 200
     assert builds == ["widget.js"]
     assert app.state.assets.cached("widget.js").br is first.br
+
+
+def test_the_widget_is_every_part_once_in_the_declared_order_inside_one_strict_iife() -> None:
+    source = SOURCE.decode()
+    assert source.startswith('(() => {\n  "use strict";\n')
+    assert source.rstrip().endswith("})();")
+    assert sorted(p.name for p in PARTS.glob("*.js")) == sorted(WIDGET_PARTS), (
+        "every file in bridge/static/widget/ is a declared part"
+    )
+    positions = []
+    for name in WIDGET_PARTS:
+        text = (PARTS / name).read_text(encoding="utf-8").strip()
+        assert source.count(text) == 1, f"{name} is in the widget exactly once"
+        positions.append(source.index(text))
+    assert positions == sorted(positions), "the parts are joined in the order of WIDGET_PARTS"
+    assert source.count('"use strict"') == 1
+
+
+def test_the_served_widget_is_the_assembled_parts_minified(live: Live) -> None:
+    _, served = raw_get(f"{live.url}/widget.js", None)
+    assert served == load_asset("widget.js").identity
+    # Names from the first and the last parts: the assembled source, not a stale single file.
+    assert b"StitchBridgeError" in served and b"stitch-bridge:oauth-ticket" in served
+    assert served.count(b"window.StitchBridge=") == 1
+
+
+def test_no_hand_written_script_is_over_500_lines() -> None:
+    scripts = [p for folder in SCRIPT_FOLDERS for p in (ROOT / folder).rglob("*.js")]
+    assert PARTS / "flow.js" in scripts  # the widget's parts are among those counted
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in scripts
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_SCRIPT_LINES
+    }
+    assert long == {}
 
 
 @pytest.mark.parametrize(
