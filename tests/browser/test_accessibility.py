@@ -27,10 +27,13 @@ def violations(page: Any) -> list[str]:
 
 
 def test_the_demo_and_the_widget_form_have_no_violation(
-    stacks: Any, demo_for: Any, user: str, shots: Any
+    stacks: Any, demo_for: Any, other_context: Any, user: str, shots: Any
 ) -> None:
     demo = demo_for(stacks("native"))
-    page = demo.open(user)
+    # axe-core injects inline styles, which the demo's strict CSP rightly refuses (and reports):
+    # this browser does not enforce the CSP, so only axe's findings count here. The CSP itself
+    # is held by every other browser test.
+    page = demo.open(user, context=other_context(bypass_csp=True))
     assert violations(page) == []
     page.get_by_test_id("connect-platform.recurly").click()
     widget = page.get_by_test_id("stitch-bridge")
