@@ -7,8 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 
 import httpx
-from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.exc import TimeoutError as SQLAlchemyTimeoutError
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -30,6 +28,7 @@ from bridge.metrics import Metrics
 from bridge.middleware import Edge
 from bridge.settings import Settings
 from bridge.stitch.errors import StitchError
+from bridge.store.schema import DATABASE_UNAVAILABLE
 from bridge.tokens import TokenError
 
 log = logging.getLogger("bridge.app")
@@ -100,9 +99,7 @@ def create_app(
             TokenError: handle_token_error,
             StitchError: handle_upstream_error,
             HTTPException: _http_error,
-            OperationalError: _database_error,
-            InterfaceError: _database_error,
-            SQLAlchemyTimeoutError: _database_error,
+            **{error: _database_error for error in DATABASE_UNAVAILABLE},
         },
         lifespan=lifespan,
     )

@@ -13,12 +13,11 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from sqlalchemy import delete, update
-
 from bridge.clock import new_id
 from bridge.crypto import SecretUnreadable
 from bridge.oauth_binding import bound_here, mint_ticket
 from bridge.services import Services
+from bridge.store import oauth_queries as q
 from bridge.store.tenant_tables import OAuthAttempt
 from bridge.tenants import secret_box
 from bridge.tokens import OAuthState, TokenError
@@ -75,8 +74,7 @@ async def begin_attempt(
         **fields,
     )
     async with services.db.begin() as session:
-        await session.execute(delete(OAuthAttempt).where(OAuthAttempt.expires_at < now - RETENTION))
-        session.add(attempt)
+        await q.add_attempt(session, attempt, purge_before=now - RETENTION)
     return mint_ticket(services.settings, attempt)
 
 
@@ -93,7 +91,7 @@ async def consume_attempt(
     except TokenError as error:
         raise OAuthFailure(f"state_{error.reason}") from None
     async with services.db.begin() as session:
-        attempt = await session.get(OAuthAttempt, claim.attempt_id)
+        attempt = await q.get_attempt(session, claim.attempt_id)
         # The signature covers the tenant; the row must agree, so no state crosses tenants.
         if (
             attempt is None
@@ -104,12 +102,8 @@ async def consume_attempt(
             raise OAuthFailure("state_invalid")
         if not bound_here(attempt, cookies):
             raise OAuthFailure("browser_mismatch")
-        used = await session.execute(
-            update(OAuthAttempt)
-            .where(OAuthAttempt.id == attempt.id, OAuthAttempt.used_at.is_(None))
-            .values(used_at=now)
-        )
-    if getattr(used, "rowcount", 0) != 1:
+        used = await q.use_attempt(session, attempt.id, now)
+    if not used:
         raise OAuthFailure("state_used")  # a replay: nothing is reported to anyone
     if attempt.expires_at <= now:
         await finish_attempt(services, attempt, "state_expired")
@@ -119,11 +113,7 @@ async def consume_attempt(
 
 async def finish_attempt(services: Services, attempt: OAuthAttempt, error: str | None) -> None:
     async with services.db.begin() as session:
-        await session.execute(
-            update(OAuthAttempt)
-            .where(OAuthAttempt.id == attempt.id)
-            .values(outcome="failed" if error else "completed", error=error)
-        )
+        await q.finish_attempt(session, attempt.id, error)
 
 
 def provider_error(params: Mapping[str, str]) -> str | None:

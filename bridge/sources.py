@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.clock import iso
@@ -87,12 +86,8 @@ async def record_event(
         **extra,
     }
     now = services.clock.time()
-    if not session.info.get("wakes_outbox"):
-        # Wake the delivery worker once this transaction has committed, not before.
-        session.info["wakes_outbox"] = True
-        event.listen(
-            session.sync_session, "after_commit", lambda _s: services.outbox.notify(), once=True
-        )
+    # Wake the delivery worker once this transaction has committed, not before.
+    q.once_committed(session, services.outbox.notify)
     return await q.add_event(
         session,
         type=type,

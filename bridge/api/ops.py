@@ -6,7 +6,6 @@ import html
 from importlib import resources
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from sqlalchemy import text
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
@@ -14,6 +13,7 @@ from starlette.routing import Route
 from bridge.api import assets
 from bridge.api.common import services_of
 from bridge.api.openapi import build_openapi
+from bridge.store.schema import ping
 
 STATIC = resources.files("bridge") / "static"
 
@@ -25,8 +25,7 @@ async def healthz(request: Request) -> Response:
 async def readyz(request: Request) -> Response:
     services = services_of(request)
     try:
-        async with services.engine.connect() as connection:
-            await connection.execute(text("SELECT 1"))
+        await ping(services.engine)
     except Exception as error:  # any database failure means "not ready", never a 500
         return JSONResponse(
             {"status": "unavailable", "database": type(error).__name__}, status_code=503

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.store.tables import SourceRow
@@ -14,6 +14,30 @@ from bridge.store.tenant_tables import OAuthAttempt
 
 async def get_attempt(session: AsyncSession, attempt_id: str) -> OAuthAttempt | None:
     return await session.get(OAuthAttempt, attempt_id)
+
+
+async def add_attempt(session: AsyncSession, attempt: OAuthAttempt, *, purge_before: float) -> None:
+    """Record a new attempt, and forget the ones that ended before `purge_before`."""
+    await session.execute(delete(OAuthAttempt).where(OAuthAttempt.expires_at < purge_before))
+    session.add(attempt)
+
+
+async def use_attempt(session: AsyncSession, attempt_id: str, now: float) -> bool:
+    """Use an attempt up, once; False when it was used already (a replayed callback)."""
+    result = await session.execute(
+        update(OAuthAttempt)
+        .where(OAuthAttempt.id == attempt_id, OAuthAttempt.used_at.is_(None))
+        .values(used_at=now)
+    )
+    return getattr(result, "rowcount", 0) == 1
+
+
+async def finish_attempt(session: AsyncSession, attempt_id: str, error: str | None) -> None:
+    await session.execute(
+        update(OAuthAttempt)
+        .where(OAuthAttempt.id == attempt_id)
+        .values(outcome="failed" if error else "completed", error=error)
+    )
 
 
 async def bind_attempt(session: AsyncSession, attempt_id: str, browser_hash: str) -> bool:

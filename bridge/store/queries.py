@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import delete, event, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -210,3 +210,12 @@ async def add_event(
     session.add(row)
     await session.flush()
     return row
+
+
+def once_committed(session: AsyncSession, callback: Callable[[], None]) -> None:
+    """Call `callback` once after the session's transaction commits (never if it rolls back);
+    any number of calls in one transaction schedule it once."""
+    if session.info.get("once_committed"):
+        return
+    session.info["once_committed"] = True
+    event.listen(session.sync_session, "after_commit", lambda _s: callback(), once=True)

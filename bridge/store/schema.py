@@ -6,6 +6,8 @@ import time
 from collections.abc import Callable
 
 from sqlalchemy import Connection, event, inspect, select, text
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 from bridge.store.budget import UpstreamBudgetRow
@@ -165,3 +167,14 @@ async def migrate(engine: AsyncEngine) -> list[int]:
 async def schema_version(engine: AsyncEngine) -> int:
     async with engine.connect() as connection:
         return await connection.run_sync(_current_version)
+
+
+# What the database raises when it is down, locked or out of connections: an outage the API
+# answers with 503 and Retry-After, not a bug.
+DATABASE_UNAVAILABLE: tuple[type[Exception], ...] = (OperationalError, InterfaceError, PoolTimeout)
+
+
+async def ping(engine: AsyncEngine) -> None:
+    """Reach the database once (readiness); raises whatever the driver raises when it cannot."""
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))
