@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,11 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
+import bridge.lifespan
 from bridge import Settings, create_app
 from bridge.clock import ManualClock
+from bridge.poller import SyncPoller
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
-from tests.live import free_port, serve
+from tests.live import free_port, serve, stop
 
 API_KEY = "test-api-key-" + "a" * 32
 SECRET_KEY = "test-secret-key-" + "b" * 32
@@ -120,6 +123,14 @@ def bridge_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
+def fast_sync_poller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bridge's sync poller looks every 0.05 s (real time) whether a round is due on its
+    clock, not every second: tests that wait for many rounds get each one at once. When rounds
+    are due is unchanged (the clock decides), so the behaviour under test is too."""
+    monkeypatch.setattr(bridge.lifespan, "SyncPoller", functools.partial(SyncPoller, tick=0.05))
+
+
+@pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)
 
@@ -140,6 +151,7 @@ def running_stack(
             finally:
                 for client in stack.clients:
                     client.close()
+                stop(bridge, emulator)
 
 
 @pytest.fixture
