@@ -42,6 +42,8 @@ class Stack:
     clock: ManualClock
     database: Path
     clients: list[httpx.Client] = field(default_factory=list)
+    # The backend client `mint` reuses: one connection for every session a test mints.
+    minter: httpx.Client | None = None
 
     def _client(self, headers: dict[str, str]) -> httpx.Client:
         client = httpx.Client(base_url=self.bridge_url, headers=headers, timeout=60)
@@ -53,7 +55,8 @@ class Stack:
         return self._client({"Authorization": f"Bearer {API_KEY}"})
 
     def mint(self, end_user: str = "user-1", **body: Any) -> str:
-        response = self.backend().post(
+        self.minter = self.minter or self.backend()
+        response = self.minter.post(
             "/v1/connect-sessions", json={"end_user": {"id": end_user}, **body}
         )
         assert response.status_code == 201, response.text
