@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import functools
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -12,11 +13,13 @@ from typing import Any
 import httpx
 import pytest
 
+import bridge.lifespan
 from bridge import Settings, create_app
 from bridge.clock import ManualClock
+from bridge.poller import SyncPoller
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
-from tests.live import free_port, serve
+from tests.live import free_port, serve, stop
 
 API_KEY = "test-api-key-" + "a" * 32
 SECRET_KEY = "test-secret-key-" + "b" * 32
@@ -39,6 +42,8 @@ class Stack:
     clock: ManualClock
     database: Path
     clients: list[httpx.Client] = field(default_factory=list)
+    # The backend client `mint` reuses: one connection for every session a test mints.
+    minter: httpx.Client | None = None
 
     def _client(self, headers: dict[str, str]) -> httpx.Client:
         client = httpx.Client(base_url=self.bridge_url, headers=headers, timeout=60)
@@ -50,7 +55,8 @@ class Stack:
         return self._client({"Authorization": f"Bearer {API_KEY}"})
 
     def mint(self, end_user: str = "user-1", **body: Any) -> str:
-        response = self.backend().post(
+        self.minter = self.minter or self.backend()
+        response = self.minter.post(
             "/v1/connect-sessions", json={"end_user": {"id": end_user}, **body}
         )
         assert response.status_code == 201, response.text
@@ -120,6 +126,14 @@ def bridge_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
+def fast_sync_poller(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The bridge's sync poller looks every 0.05 s (real time) whether a round is due on its
+    clock, not every second: tests that wait for many rounds get each one at once. When rounds
+    are due is unchanged (the clock decides), so the behaviour under test is too."""
+    monkeypatch.setattr(bridge.lifespan, "SyncPoller", functools.partial(SyncPoller, tick=0.05))
+
+
+@pytest.fixture
 def emulator_config() -> EmulatorConfig:
     return EmulatorConfig(token=STITCH_TOKEN, check_delay=2.0)
 
@@ -140,6 +154,7 @@ def running_stack(
             finally:
                 for client in stack.clients:
                     client.close()
+                stop(bridge, emulator)
 
 
 @pytest.fixture

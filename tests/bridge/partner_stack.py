@@ -21,7 +21,7 @@ from bridge.oauth_apps import OAuthApp
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
 from tests.bridge.conftest import API_KEY, APP_ORIGIN, SECRET_KEY, STITCH_TOKEN, Stack
-from tests.live import LiveServer, free_port, serve
+from tests.live import LiveServer, free_port, serve, stop
 
 PARTNER_ID = "oc_partner_" + "i" * 24
 PARTNER_SECRET = "oc_partner_secret_" + "p" * 24
@@ -189,8 +189,12 @@ def partner_stack(
         )
         try:
             if start_bridge:
-                with bridge_running(stack, settings):
-                    yield stack
+                with bridge_running(stack, settings) as running:
+                    try:
+                        yield running
+                    finally:
+                        assert running.server is not None
+                        stop(running.server, emulator)
             else:
                 yield stack
         finally:

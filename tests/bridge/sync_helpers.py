@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-import time
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +12,7 @@ import httpx
 from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
+from tests.waiting import eventually
 
 POLL = 60  # BRIDGE_SYNC_POLL's default, and the poll period the default budget allows
 
@@ -34,13 +34,7 @@ def connect(stack: Stack, end_user: str = "syncer", **mint: Any) -> tuple[httpx.
 
 
 def wait_for(condition: Callable[[], Any], what: str, timeout: float = 15.0) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
+    return eventually(condition, what, timeout)
 
 
 def polled_at(stack: Stack) -> float:

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import requests
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
@@ -49,13 +50,20 @@ def test_no_generated_request_gets_a_500_or_an_undocumented_answer(fuzz_stack: S
     schema = schemathesis.openapi.from_url(f"{fuzz_stack.bridge_url}/openapi.json")
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 16
+    # One connection for every case (its cookies dropped before each, so no case sees another's).
+    session = requests.Session()
     for operation in operations:
 
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
         def fuzz(case: schemathesis.Case) -> None:
+            session.cookies.clear()
             case.call_and_validate(
-                base_url=fuzz_stack.bridge_url, headers=_headers(case, fuzz_stack), checks=CHECKS
+                base_url=fuzz_stack.bridge_url,
+                session=session,
+                headers=_headers(case, fuzz_stack),
+                checks=CHECKS,
             )
 
         fuzz()
+    session.close()

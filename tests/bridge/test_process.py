@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import signal
 import threading
-import time
 from pathlib import Path
 
 import httpx
@@ -15,6 +14,7 @@ from stitch_emulator import create_app as create_emulator
 from tests.bridge.conftest import APP_ORIGIN, STITCH_TOKEN
 from tests.bridge.processes import Bridge, bridge_env
 from tests.live import free_port, serve
+from tests.waiting import eventually
 
 
 def test_json_logs_carry_the_request_id_and_shutdown_finishes_in_flight_requests(
@@ -56,7 +56,11 @@ def test_json_logs_carry_the_request_id_and_shutdown_finishes_in_flight_requests
             )
         )
         request.start()
-        time.sleep(1.0)
+        # The delayed fault is taken when the request reaches the emulator: it is in flight.
+        eventually(
+            lambda: httpx.get(f"{emulator.url}/_emulator/faults").json()["faults"] == [],
+            "the slow request to reach Stitch",
+        )
         assert bridge.process is not None
         bridge.process.send_signal(signal.SIGTERM)
         request.join(timeout=30)

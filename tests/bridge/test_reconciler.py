@@ -6,11 +6,15 @@ from __future__ import annotations
 import asyncio
 
 import httpx
+import pytest
 
 from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 from tests.bridge.sync_helpers import POLL, advance_and_poll
+
+# Rounds of the sync poller are waited for, one after another: each comes at once.
+pytestmark = pytest.mark.usefixtures("fast_sync_poller")
 
 
 def _connect(stack: Stack) -> int:

@@ -161,7 +161,7 @@ async def test_a_refusing_budget_stops_the_call_before_it_is_sent():
 async def test_a_budget_that_keeps_the_caller_past_the_deadline_is_rate_limited():
     class Stuck:
         async def acquire(self, key: str) -> None:
-            await asyncio.sleep(10)
+            await asyncio.sleep(10)  # the stuck budget under test: it never hands out a slot
 
     script = Script(reply(200, []))
     policy = RetryPolicy(deadline=0.05)

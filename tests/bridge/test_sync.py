@@ -21,6 +21,9 @@ from tests.bridge.sync_helpers import (
     wait_for,
 )
 
+# Rounds of the sync poller are waited for, one after another: each comes at once.
+pytestmark = pytest.mark.usefixtures("fast_sync_poller")
+
 
 def test_sync_now_runs_a_job_that_the_poller_sees_succeed(stack: Stack) -> None:
     widget, source_id = connect(stack)

@@ -14,7 +14,7 @@ import pytest
 from tests.bridge.conftest import Stack
 from tests.bridge.sync_helpers import POLL, advance_and_poll, connect, event_bodies, sync_of
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [pytest.mark.timeout(300), pytest.mark.usefixtures("fast_sync_poller")]
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ import pytest
 from tests.bridge.partner_stack import PartnerStack, partner_stack
 from tests.bridge.sync_helpers import POLL, advance_and_poll, connect, wait_for
 
+# Rounds of the sync poller are waited for, one after another: each comes at once.
+pytestmark = pytest.mark.usefixtures("fast_sync_poller")
+
 
 @pytest.fixture
 def partner(tmp_path: Path) -> Iterator[PartnerStack]:
