@@ -7,6 +7,7 @@ from typing import Any
 from bridge.api.openapi.parts import (
     AUTH_API,
     BODY_ERRORS,
+    CONNECT_SCOPE,
     STR,
     TIME,
     body,
@@ -14,7 +15,6 @@ from bridge.api.openapi.parts import (
     errors,
     obj,
     op,
-    ref,
 )
 
 PATHS: dict[str, Any] = {
@@ -36,10 +36,7 @@ PATHS: dict[str, Any] = {
                 obj(
                     ["end_user"],
                     {
-                        "end_user": ref("EndUser"),
-                        "tenant": STR,
-                        "source_types": {"type": "array", "items": STR},
-                        "source_id": {"type": "integer", "minimum": 1},
+                        **CONNECT_SCOPE,
                         "return_url": {"type": "string", "format": "uri"},
                         "expires_in": {"type": "integer", "minimum": 60, "maximum": 2592000},
                     },

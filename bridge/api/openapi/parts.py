@@ -18,6 +18,15 @@ def ref(name: str) -> dict[str, Any]:
     return {"$ref": f"#/components/schemas/{name}"}
 
 
+# Who a connect session (or a hosted link, which mints one) is for, and what it may touch.
+CONNECT_SCOPE: dict[str, Any] = {
+    "end_user": ref("EndUser"),
+    "tenant": STR,
+    "source_types": {"type": "array", "items": STR},
+    "source_id": {"type": "integer", "minimum": 1},
+}
+
+
 def obj(required: list[str], props: dict[str, Any], extra: bool = True) -> dict[str, Any]:
     schema: dict[str, Any] = {"type": "object", "required": required, "properties": props}
     if not extra:

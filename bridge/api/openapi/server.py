@@ -7,6 +7,7 @@ from typing import Any
 from bridge.api.openapi.parts import (
     AUTH_API,
     BODY_ERRORS,
+    CONNECT_SCOPE,
     DESTINATION,
     END_USER,
     NULLABLE_STR,
@@ -42,10 +43,7 @@ PATHS: dict[str, Any] = {
                 obj(
                     ["end_user"],
                     {
-                        "end_user": ref("EndUser"),
-                        "tenant": STR,
-                        "source_types": {"type": "array", "items": STR},
-                        "source_id": {"type": "integer", "minimum": 1},
+                        **CONNECT_SCOPE,
                         "ttl": {"type": "integer", "minimum": 1, "maximum": 86400},
                         "actions": {
                             "type": "array",
