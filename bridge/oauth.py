@@ -18,6 +18,7 @@ import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 from authlib.oauth2.rfc6749.parameters import prepare_grant_uri
@@ -130,6 +131,7 @@ async def begin_provider_oauth(
         )
         return url
 
+    opener = message_origin(settings, origin)
     ticket = await begin_attempt(
         services,
         kind="provider",
@@ -141,7 +143,7 @@ async def begin_provider_oauth(
         source_id=row.id,
         source_type=row.type,
         step_token_id=claim.id,
-        origin=message_origin(settings, origin),
+        origin=opener,
         reauth=row.connected_at is not None,
         return_url=return_url,
     )
@@ -151,7 +153,10 @@ async def begin_provider_oauth(
         "driver": "native",
         "step": "oauth",
         "action": "oauth",
-        "oauth_url": callback_url(settings, POPUP_PATH),
+        # The page says "ready" to this origin only (never to any origin); a window opened
+        # from elsewhere simply never hears it, and binding checks the origin again anyway.
+        "oauth_url": callback_url(settings, POPUP_PATH)
+        + (f"?{urlencode({'opener': opener})}" if opener else ""),
         "oauth_ticket": ticket,
     }
 

@@ -24,6 +24,17 @@
     form.submit();
   });
   // Nothing secret: it only asks the opener for the ticket, which the opener sends to this
-  // origin alone.
-  opener.postMessage({ type: "stitch-bridge:oauth-ready" }, "*");
+  // origin alone. Said to the origin the bridge named when the step started (never to any
+  // origin): opened from anywhere else, nobody hears it.
+  let target = null;
+  try {
+    target = new URL(new URLSearchParams(window.location.search).get("opener") || "").origin;
+  } catch (_) {
+    target = null;
+  }
+  if (!target || target === "null") {
+    if (status) status.textContent = "Start signing in from the page you were connecting on.";
+    return;
+  }
+  opener.postMessage({ type: "stitch-bridge:oauth-ready" }, target);
 })();

@@ -60,9 +60,11 @@ def test_the_step_gives_a_ticket_and_the_bridges_popup_page_not_the_consent_url(
     partner: PartnerStack,
 ) -> None:
     _, started = _started(partner.widget(tenant="acme", end_user="alice"))
-    assert started["oauth_url"] == f"{partner.bridge_url}/oauth/begin"
+    # The popup page, told the one origin it may ask for the ticket (it never says "ready" to
+    # any origin); the consent URL itself appears nowhere.
+    assert started["oauth_url"] == f"{partner.bridge_url}/oauth/begin?opener=http%3A%2F%2Fapp.test"
     assert partner.emulator_url not in str(started)
-    popup = partner.browser().get("/oauth/begin")  # opened alone, it binds nothing
+    popup = partner.browser().get(started["oauth_url"])  # opened alone, it binds nothing
     assert popup.status_code == 200 and "set-cookie" not in popup.headers
     assert page_data(popup.text, "oauth-begin") == {"testid": "oauth-begin"}
     assert popup.headers["referrer-policy"] == "same-origin"  # its POST carries its Origin

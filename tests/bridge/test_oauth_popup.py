@@ -183,9 +183,12 @@ def test_a_page_of_another_origin_cannot_start_the_sign_in(
 
     def work(context: Any) -> list[dict[str, Any]]:
         page = context.new_page()
-        # The same page on another origin, holding the real ticket: the popup page names that
-        # origin to the bridge, which binds nothing and never reveals the consent page.
-        page.goto(f"{stranger.url}/?{httpx.QueryParams(query)}")
+        # The same page on another origin, holding the real ticket. The popup page says "ready"
+        # only to the origin the bridge named, so the stranger names itself in the popup's
+        # address; the page then reports that origin to the bridge, which binds nothing and
+        # never reveals the consent page.
+        popup = httpx.URL(query["url"]).copy_with(params={"opener": stranger.url})
+        page.goto(f"{stranger.url}/?{httpx.QueryParams({**query, 'url': str(popup)})}")
         with page.expect_popup() as opened:
             page.locator("#open").click()
         result = opened.value.get_by_test_id("oauth-result")

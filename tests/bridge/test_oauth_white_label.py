@@ -58,7 +58,8 @@ def _start(partner: PartnerStack, widget: httpx.Client, step: dict[str, Any]) ->
     body = started.json()
     assert set(body) == {"driver", "step", "action", "oauth_url", "oauth_ticket"}
     assert (body["driver"], body["step"], body["action"]) == ("native", "oauth", "oauth")
-    assert body["oauth_url"] == f"{partner.bridge_url}/oauth/begin"  # the popup page
+    # the popup page, told which origin may hand it the ticket
+    assert body["oauth_url"] == f"{partner.bridge_url}/oauth/begin?opener=http%3A%2F%2Fapp.test"
     return partner.bind(body["oauth_ticket"])
 
 
