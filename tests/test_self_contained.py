@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-# Ways a file has reached beyond the checkout: the workspace's `../shared` folder, a path built
+# Ways a file has reached beyond the checkout: the workspace's shared folder beside it, a path built
 # by climbing above the repository root, or an absolute path of the machine it was written on.
 OUTSIDE = re.compile(
     r"\.\./shared\b"
