@@ -142,7 +142,7 @@ async def json_object(request: Request, *, optional: bool = False) -> dict[str, 
     # Both walks below are skipped when the raw text rules them out (the common case, and a
     # quarter of a mint's CPU otherwise): nesting needs as many brackets, and a lone surrogate
     # needs a \u escape or the UTF-8 lead byte of a surrogate (json decodes with surrogatepass).
-    if raw.count(b"{") + raw.count(b"[") > MAX_JSON_DEPTH and _depth(body, MAX_JSON_DEPTH):
+    if raw.count(b"{") + raw.count(b"[") >= MAX_JSON_DEPTH and _depth(body, MAX_JSON_DEPTH):
         raise BridgeError("invalid_request", f"JSON nests deeper than {MAX_JSON_DEPTH} levels")
     maybe_surrogate = b"\\u" in raw or b"\xed" in raw
     surrogate_at = _lone_surrogate(body) if maybe_surrogate else None

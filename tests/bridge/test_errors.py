@@ -101,6 +101,21 @@ def test_deeply_nested_json_is_refused(stack: Stack) -> None:
     assert response.json()["error"]["code"] in ("invalid_json", "invalid_request")
 
 
+@pytest.mark.parametrize(("containers", "refused"), [(31, False), (32, True)])
+def test_nesting_is_refused_from_the_thirty_third_level_exactly(
+    stack: Stack, containers: int, refused: bool
+) -> None:
+    # The body object is level 1; its value "x" holds containers - 1 more lists around a number.
+    inner = "[" * (containers - 1) + "1" + "]" * (containers - 1)
+    body = '{"end_user": {"id": "u"}, "x": ' + inner + "}"
+    response = stack.backend().post(
+        "/v1/connect-sessions", content=body, headers={"Content-Type": "application/json"}
+    )
+    error = response.json()["error"]
+    assert error["code"] == "invalid_request"  # too deep, or else the unknown field "x"
+    assert ("nests deeper than 32 levels" in error["message"]) is refused, error
+
+
 def test_oversize_bodies_are_refused(stack: Stack) -> None:
     big = b'{"end_user": {"id": "' + b"x" * (1024 * 1024) + b'"}}'
     assert_error(stack.backend().post("/v1/connect-sessions", content=big), "payload_too_large")
