@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bridge.clock import ManualClock
 from bridge.events import Outbox
@@ -19,21 +18,6 @@ from bridge.store.schema import LATEST, MIGRATIONS, create_engine, migrate, sche
 from bridge.store.tables import ConnectSessionRow, CreationIntent, EventRow, SourceRow
 
 pytestmark = pytest.mark.timeout(120)
-
-
-@pytest.fixture
-async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(database_url)
-    await migrate(engine)
-    try:
-        yield engine
-    finally:
-        await engine.dispose()
-
-
-@pytest.fixture
-def db(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
 
 
 def intent(**overrides: Any) -> CreationIntent:
