@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import functools
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 import pytest
@@ -16,15 +17,23 @@ import pytest
 import bridge.lifespan
 from bridge import Settings, create_app
 from bridge.clock import ManualClock
+from bridge.lifespan import open_services
 from bridge.poller import SyncPoller
+from bridge.services import Services
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
+from tests.inprocess import AppHost, app_host
 from tests.live import free_port, serve, stop
+
+T = TypeVar("T")
 
 API_KEY = "test-api-key-" + "a" * 32
 SECRET_KEY = "test-secret-key-" + "b" * 32
 STITCH_TOKEN = "ac_" + "t" * 40
 APP_ORIGIN = "http://app.test"
+# Where an in-process stack's apps answer: names only, no socket behind them.
+BRIDGE_URL = "http://bridge.test"
+EMULATOR_URL = "http://stitch.test"
 RECURLY_PROPERTIES = {
     "start_date": "2018-01-10T00:00:00Z",
     "api_key": "recurly-api-key-secret",
@@ -44,9 +53,42 @@ class Stack:
     clients: list[httpx.Client] = field(default_factory=list)
     # The backend client `mint` reuses: one connection for every session a test mints.
     minter: httpx.Client | None = None
+    # In-process stacks: the way to each app (None: over the network to the URLs above).
+    transport: httpx.BaseTransport | None = None
+    emulator_transport: httpx.BaseTransport | None = None
+    # ...and for services a test opens beside the bridge: their loop and their way to Stitch.
+    host: AppHost | None = None
+    upstream: httpx.AsyncBaseTransport | None = None
+
+    def run(self, work: Callable[[], Awaitable[T]]) -> T:
+        """Run `work` on the stack's loop (in-process) or a loop of its own (live)."""
+        if self.host is None:
+            return asyncio.run(work())
+        return self.host.portal.call(work)
+
+    def services(self) -> contextlib.AbstractAsyncContextManager[Services]:
+        """The bridge's services opened again on its settings and clock, without workers:
+        what a second process (a CLI command, another replica) would see. Use inside `run`."""
+        return open_services(
+            self.settings, clock=self.clock, transport=self.upstream, run_workers=False
+        )
 
     def _client(self, headers: dict[str, str]) -> httpx.Client:
-        client = httpx.Client(base_url=self.bridge_url, headers=headers, timeout=60)
+        client = httpx.Client(
+            base_url=self.bridge_url, headers=headers, timeout=60, transport=self.transport
+        )
+        self.clients.append(client)
+        return client
+
+    def http(self, headers: dict[str, str] | None = None) -> httpx.Client:
+        """A client of the bridge with only the headers given (none: an anonymous caller)."""
+        return self._client(headers or {})
+
+    def emulator_http(self) -> httpx.Client:
+        """A client of the emulator's own API (`/_emulator/...`) and of Stitch's."""
+        client = httpx.Client(
+            base_url=self.emulator_url, timeout=60, transport=self.emulator_transport
+        )
         self.clients.append(client)
         return client
 
@@ -69,26 +111,23 @@ class Stack:
         token = token or self.mint(**mint)
         return self._client({"Authorization": f"Bearer {token}", "Origin": APP_ORIGIN})
 
-    def emulator(self) -> httpx.Client:
-        return self._client({})
-
     def advance(self, seconds: float) -> None:
         """Move the emulator's clock (connection checks finish) and the bridge's (expiry)."""
-        response = httpx.post(f"{self.emulator_url}/_emulator/clock", json={"advance": seconds})
+        response = self.emulator_http().post("/_emulator/clock", json={"advance": seconds})
         assert response.status_code == 200, response.text
         self.clock.advance(seconds)
 
     def fault(self, **fault: Any) -> None:
-        response = httpx.post(f"{self.emulator_url}/_emulator/faults", json=fault)
+        response = self.emulator_http().post("/_emulator/faults", json=fault)
         assert response.status_code == 200, response.text
 
     def authorize(self, source_id: int) -> None:
         """The end user finishes OAuth in Stitch's popup."""
-        response = httpx.post(f"{self.emulator_url}/_emulator/sources/{source_id}/authorize")
+        response = self.emulator_http().post(f"/_emulator/sources/{source_id}/authorize")
         assert response.status_code == 200, response.text
 
     def emulator_sources(self) -> list[dict[str, Any]]:
-        state = httpx.get(f"{self.emulator_url}/_emulator/state").json()
+        state = self.emulator_http().get("/_emulator/state").json()
         sources = state["sources"]
         assert isinstance(sources, list)
         return sources
@@ -157,9 +196,52 @@ def running_stack(
                 stop(bridge, emulator)
 
 
+@contextlib.contextmanager
+def inprocess_stack(
+    directory: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
+) -> Iterator[Stack]:
+    """The same stack with no server: both apps on one in-process loop (tests/inprocess.py),
+    the emulator as the bridge's transport to Stitch."""
+    clock = ManualClock()
+    database = directory / "bridge.db"
+    settings = make_settings(
+        EMULATOR_URL, 0, database, **{"public_url": BRIDGE_URL, **bridge_overrides}
+    )
+    with app_host() as host:
+        emulator = host.start(create_emulator(emulator_config))
+        upstream = host.async_transport(emulator)
+        bridge = host.start(create_app(settings, clock=clock, transport=upstream))
+        stack = Stack(
+            BRIDGE_URL,
+            EMULATOR_URL,
+            settings,
+            clock,
+            database,
+            transport=host.transport(bridge),
+            emulator_transport=host.transport(emulator),
+            host=host,
+            upstream=upstream,
+        )
+        try:
+            yield stack
+        finally:
+            for client in stack.clients:
+                client.close()
+
+
 @pytest.fixture
 def stack(
     tmp_path: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
 ) -> Iterator[Stack]:
+    """The bridge and the emulator in-process (API tests)."""
+    with inprocess_stack(tmp_path, bridge_overrides, emulator_config) as stack:
+        yield stack
+
+
+@pytest.fixture
+def live_stack(
+    tmp_path: Path, bridge_overrides: dict[str, Any], emulator_config: EmulatorConfig
+) -> Iterator[Stack]:
+    """The bridge and the emulator on real uvicorn servers, for what needs a socket."""
     with running_stack(tmp_path, bridge_overrides, emulator_config) as stack:
         yield stack

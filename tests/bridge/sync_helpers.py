@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
 import sqlite3
 from collections.abc import Callable
 from typing import Any
 
 import httpx
 
-from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 from tests.waiting import eventually
@@ -66,14 +64,14 @@ def event_bodies(stack: Stack, type: str) -> list[dict[str, Any]]:
 
 
 def script_job(stack: Stack, source_id: int, **script: Any) -> None:
-    httpx.post(
-        f"{stack.emulator_url}/_emulator/jobs", json={"source_id": source_id, **script}
+    stack.emulator_http().post(
+        "/_emulator/jobs", json={"source_id": source_id, **script}
     ).raise_for_status()
 
 
 def reconcile(stack: Stack) -> None:
     async def once() -> None:
-        async with open_services(stack.settings, clock=stack.clock, run_workers=False) as services:
+        async with stack.services() as services:
             await Reconciler(services).reconcile_once()
 
-    asyncio.run(once())
+    stack.run(once)

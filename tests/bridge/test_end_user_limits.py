@@ -20,7 +20,7 @@ LIMIT_3 = pytest.mark.parametrize("bridge_overrides", [{"max_sources_per_end_use
 
 def _create(stack: Stack, token: str, key: str, source_type: str = "import_api") -> httpx.Response:
     headers = {"Authorization": f"Bearer {token}", "Origin": APP_ORIGIN, "Idempotency-Key": key}
-    with httpx.Client(base_url=stack.bridge_url, headers=headers, timeout=60) as client:
+    with stack.http(headers) as client:
         return client.post("/v1/sources", json={"type": source_type})
 
 

@@ -56,7 +56,7 @@ def test_the_readme_lists_exactly_the_codes_of_the_table() -> None:
 
 
 def test_openapi_error_schema_enumerates_exactly_the_codes(stack: Stack) -> None:
-    spec = httpx.get(f"{stack.bridge_url}/openapi.json").json()
+    spec = stack.http().get("/openapi.json").json()
     enum = spec["components"]["schemas"]["Error"]["properties"]["error"]["properties"]["code"]
     assert set(enum["enum"]) == set(ERROR_STATUS)
 
@@ -131,9 +131,9 @@ def test_oversize_bodies_that_hide_their_length_are_refused(stack: Stack) -> Non
 
 
 def test_missing_or_wrong_api_keys_are_unauthorized(stack: Stack) -> None:
-    assert_error(httpx.get(f"{stack.bridge_url}/v1/end-users/u/sources"), "unauthorized")
-    response = httpx.get(
-        f"{stack.bridge_url}/v1/end-users/u/sources",
+    assert_error(stack.http().get("/v1/end-users/u/sources"), "unauthorized")
+    response = stack.http().get(
+        "/v1/end-users/u/sources",
         headers={"Authorization": "Bearer " + "z" * 45},
     )
     assert_error(response, "unauthorized")
@@ -141,8 +141,8 @@ def test_missing_or_wrong_api_keys_are_unauthorized(stack: Stack) -> None:
 
 def test_a_session_token_is_not_an_api_key_and_back(stack: Stack) -> None:
     token = stack.mint()
-    response = httpx.get(
-        f"{stack.bridge_url}/v1/end-users/user-1/sources",
+    response = stack.http().get(
+        "/v1/end-users/user-1/sources",
         headers={"Authorization": f"Bearer {token}"},
     )
     assert_error(response, "unauthorized")
@@ -158,8 +158,8 @@ def test_an_expired_session_is_session_expired(stack: Stack) -> None:
 
 def test_a_foreign_origin_is_refused_before_anything_happens(stack: Stack) -> None:
     token = stack.mint()
-    response = httpx.post(
-        f"{stack.bridge_url}/v1/sources",
+    response = stack.http().post(
+        "/v1/sources",
         json={"type": "platform.recurly"},
         headers={"Authorization": f"Bearer {token}", "Origin": "https://evil.example"},
     )
@@ -169,8 +169,8 @@ def test_a_foreign_origin_is_refused_before_anything_happens(stack: Stack) -> No
 
 
 def test_an_allowed_origin_gets_exact_cors_headers(stack: Stack) -> None:
-    preflight = httpx.options(
-        f"{stack.bridge_url}/v1/sources",
+    preflight = stack.http().options(
+        "/v1/sources",
         headers={
             "Origin": APP_ORIGIN,
             "Access-Control-Request-Method": "POST",
@@ -352,7 +352,7 @@ def test_upstream_blips_are_retried_away(stack: Stack) -> None:
 
 
 def test_unknown_routes_and_methods(stack: Stack) -> None:
-    assert_error(httpx.get(f"{stack.bridge_url}/v1/nothing-here"), "not_found")
+    assert_error(stack.http().get("/v1/nothing-here"), "not_found")
     assert_error(stack.widget().delete("/v1/session"), "method_not_allowed")
 
 
@@ -381,8 +381,8 @@ def test_a_bug_is_internal_with_the_request_id_and_no_detail(stack: Stack) -> No
 
 @pytest.mark.parametrize("request_id", ["abc\r\nInjected: 1", "x" * 500, "<script>"])
 def test_a_hostile_request_id_is_replaced(stack: Stack, request_id: str) -> None:
-    response = httpx.get(
-        f"{stack.bridge_url}/healthz", headers={"X-Request-ID": request_id.replace("\r\n", " ")}
+    response = stack.http().get(
+        "/healthz", headers={"X-Request-ID": request_id.replace("\r\n", " ")}
     )
     assert response.headers["x-request-id"] != request_id
     assert response.headers["x-request-id"].startswith("req_")
@@ -393,7 +393,7 @@ def test_metrics_count_requests_per_route_and_upstream_retries(stack: Stack) -> 
     source_id = widget.post("/v1/sources", json={"type": "platform.recurly"}).json()["source"]["id"]
     stack.fault(method="GET", path="/v4/sources/*", status=503, count=1)
     assert widget.get(f"/v1/sources/{source_id}").status_code == 200
-    text = httpx.get(f"{stack.bridge_url}/metrics").text
+    text = stack.http().get("/metrics").text
     assert (
         'bridge_http_requests_total{method="GET",route="/v1/sources/{source_id}",status="200"} 1.0'
         in text
@@ -405,8 +405,8 @@ def test_metrics_count_requests_per_route_and_upstream_retries(stack: Stack) -> 
 
 
 def test_readiness_follows_the_database_and_health_does_not(stack: Stack) -> None:
-    assert httpx.get(f"{stack.bridge_url}/healthz").json() == {"status": "ok"}
-    assert httpx.get(f"{stack.bridge_url}/readyz").status_code == 200
+    assert stack.http().get("/healthz").json() == {"status": "ok"}
+    assert stack.http().get("/readyz").status_code == 200
 
 
 # Routes /openapi.json leaves out on purpose: pages and files for a browser, not an API.
@@ -440,7 +440,7 @@ def _operations_of(app: Any) -> set[tuple[str, str]]:
 def test_docs_describe_every_route_with_its_errors(stack: Stack) -> None:
     from bridge import create_app
 
-    spec = httpx.get(f"{stack.bridge_url}/openapi.json").json()
+    spec = stack.http().get("/openapi.json").json()
     documented = {(path, method) for path, ops in spec["paths"].items() for method in ops}
     routes = _operations_of(create_app(stack.settings))
     # Every route (every /v1 route, the ops routes, the widget's files) is documented, but
@@ -452,7 +452,7 @@ def test_docs_describe_every_route_with_its_errors(stack: Stack) -> None:
             for method, operation in operations.items():
                 errors = [s for s in operation["responses"] if s.startswith(("4", "5"))]
                 assert errors, f"{method} {path} documents no error"
-    page = httpx.get(f"{stack.bridge_url}/docs")
+    page = stack.http().get("/docs")
     assert page.status_code == 200 and "/v1/steps/complete" in page.text
     assert "script-src 'self'" in page.headers["content-security-policy"]
     assert "frame-ancestors 'none'" in page.headers["content-security-policy"]

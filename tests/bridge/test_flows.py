@@ -158,14 +158,12 @@ def test_many_tabs_creating_one_type_at_once_make_one_source(stack: Stack) -> No
     import threading
     from concurrent.futures import ThreadPoolExecutor
 
-    import httpx
-
     token = stack.mint(end_user="tabby")
     stack.fault(method="POST", path="/v4/sources", status=None, delay=0.3, count=1)
     barrier = threading.Barrier(8)
 
     def create(n: int) -> tuple[int, int]:
-        with httpx.Client(base_url=stack.bridge_url, timeout=60) as client:
+        with stack.http() as client:
             barrier.wait()
             response = client.post(
                 "/v1/sources",

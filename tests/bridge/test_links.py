@@ -67,12 +67,7 @@ class Browser:
 
     def __init__(self, stack: Stack, url: str) -> None:
         self.path = url.split(stack.settings.public_url, 1)[1]
-        self.client = httpx.Client(
-            base_url=stack.settings.public_url,
-            headers={"Origin": stack.settings.public_url},
-            timeout=30,
-        )
-        stack.clients.append(self.client)
+        self.client = stack.http({"Origin": stack.settings.public_url})
 
     def open(self) -> httpx.Response:
         return self.client.get(self.path)
@@ -94,10 +89,10 @@ def _assert_in_use(page: httpx.Response, *private: str) -> None:
 
 def test_fetching_a_link_claims_nothing_so_previews_do_not_kill_it(stack: Stack) -> None:
     url = _link(stack).json()["url"]
-    head = httpx.head(url)  # `curl -I`
+    head = stack.http().head(url)  # `curl -I`
     assert head.status_code == 200 and head.content == b""
     assert "set-cookie" not in head.headers
-    preview = httpx.get(url, headers={"User-Agent": "Slackbot-LinkExpanding 1.0"})
+    preview = stack.http().get(url, headers={"User-Agent": "Slackbot-LinkExpanding 1.0"})
     assert preview.status_code == 200 and 'data-testid="hosted-link"' in preview.text
     assert "set-cookie" not in preview.headers
     assert "script-src 'self'" in preview.headers["content-security-policy"]
@@ -136,7 +131,7 @@ def test_a_claimed_link_is_in_use_for_any_other_browser_which_learns_nothing(
 def test_only_the_links_own_page_may_claim_it(stack: Stack, origin: str | None) -> None:
     url = _link(stack).json()["url"]
     headers = {"Origin": origin} if origin else {}
-    refused = httpx.post(f"{url}/claim", headers=headers)
+    refused = stack.http().post(f"{url}/claim", headers=headers)
     assert refused.status_code == 403
     assert refused.json()["error"]["code"] == "origin_not_allowed"
     assert "set-cookie" not in refused.headers
@@ -190,10 +185,10 @@ def test_of_browsers_claiming_at_once_exactly_one_wins(stack: Stack) -> None:
 def test_an_expired_or_unknown_link_says_so(stack: Stack) -> None:
     url = _link(stack, expires_in=60).json()["url"]
     stack.clock.advance(61)
-    page = httpx.get(url)
+    page = stack.http().get(url)
     assert page.status_code == 410
     assert 'data-reason="expired"' in page.text
-    unknown = httpx.get(f"{stack.settings.public_url}/connect/not-a-real-link")
+    unknown = stack.http().get(f"{stack.settings.public_url}/connect/not-a-real-link")
     assert 'data-reason="expired"' in unknown.text
 
 
@@ -246,9 +241,7 @@ def test_completing_a_link_returns_to_the_saas_with_a_receipt_and_uses_it_up(sta
 def test_on_https_the_claim_cookie_is_secure(stack: Stack) -> None:
     url = _link(stack).json()["url"]
     path = url.removeprefix("https://bridge.example")
-    claimed = httpx.post(
-        f"{stack.bridge_url}{path}/claim", headers={"Origin": "https://bridge.example"}
-    )
+    claimed = stack.http().post(f"{path}/claim", headers={"Origin": "https://bridge.example"})
     assert claimed.status_code == 200, claimed.text
     cookie = claimed.headers["set-cookie"]
     assert "Secure" in cookie and f"Path={path}" in cookie

@@ -106,7 +106,7 @@ def test_the_destination_limit_is_bad_properties_with_stitchs_message(
     partner: PartnerStack,
 ) -> None:
     tenant = partner.create_tenant("acme")
-    limited = httpx.post(f"{partner.emulator_url}/_emulator/config", json={"destination_limit": 0})
+    limited = partner.emulator_http().post("/_emulator/config", json={"destination_limit": 0})
     assert limited.status_code == 200, limited.text
     answer = _put(partner, "acme", POSTGRES)
     assert answer.status_code == 422, answer.text
@@ -178,8 +178,8 @@ def test_the_shared_destination_is_a_single_account_route(partner: PartnerStack)
 
 def test_single_account_mode_shows_the_shared_accounts_destination(stack: Stack) -> None:
     assert stack.backend().get("/v1/destination").json() == {"destination": None}
-    created = httpx.post(
-        f"{stack.emulator_url}/v4/destinations",
+    created = stack.emulator_http().post(
+        "/v4/destinations",
         headers={"Authorization": f"Bearer {STITCH_TOKEN}"},
         json=POSTGRES,
     )

@@ -6,7 +6,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import RECURLY_PROPERTIES
@@ -20,9 +19,7 @@ def partner(tmp_path: Path) -> Iterator[PartnerStack]:
 
 
 def _upstream_sources(stack: PartnerStack, token: str) -> list[int]:
-    answer = httpx.get(
-        f"{stack.emulator_url}/v4/sources", headers={"Authorization": f"Bearer {token}"}
-    )
+    answer = stack.emulator_http().get("/v4/sources", headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200, answer.text
     return [s["id"] for s in answer.json()]
 

@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from itsdangerous import URLSafeSerializer
@@ -199,7 +198,7 @@ def test_a_code_is_exchanged_once(partner: PartnerStack) -> None:
 def test_an_expired_code_is_refused_by_stitch(partner: PartnerStack) -> None:
     _linkable(partner, "acme")
     callback = consent_at_stitch(_authorize_url(partner, "acme"), DEFAULT_OWNER)
-    response = httpx.post(f"{partner.emulator_url}/_emulator/clock", json={"advance": 301})
+    response = partner.emulator_http().post("/_emulator/clock", json={"advance": 301})
     assert response.status_code == 200
     landed = _land(partner, callback)
     assert (landed["outcome"], landed["error"]) == ("failed", "exchange_failed")

@@ -3,12 +3,8 @@ passing check afterwards clears it; each change is one event."""
 
 from __future__ import annotations
 
-import asyncio
-
-import httpx
 import pytest
 
-from bridge.lifespan import open_services
 from bridge.reconciler import Reconciler
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 from tests.bridge.sync_helpers import POLL, advance_and_poll
@@ -38,7 +34,7 @@ def _recheck(stack: Stack, source_id: int, outcome: str) -> None:
     script = {"outcome": outcome, "source_id": source_id}
     if outcome == "failure":
         script["discovery_error_message"] = "FATAL: password authentication failed"
-    httpx.post(f"{stack.emulator_url}/_emulator/checks", json=script).raise_for_status()
+    stack.emulator_http().post("/_emulator/checks", json=script).raise_for_status()
     frequency = "360" if outcome == "failure" else "720"
     stack.widget(end_user="watched").put(
         f"/v1/sources/{source_id}", json={"properties": {"frequency_in_minutes": frequency}}
@@ -48,10 +44,10 @@ def _recheck(stack: Stack, source_id: int, outcome: str) -> None:
 
 def _reconcile(stack: Stack) -> None:
     async def once() -> None:
-        async with open_services(stack.settings, clock=stack.clock, run_workers=False) as services:
+        async with stack.services() as services:
             await Reconciler(services).reconcile_once()
 
-    asyncio.run(once())
+    stack.run(once)
 
 
 def test_a_failing_check_marks_a_connected_source_and_a_passing_one_clears_it(stack: Stack) -> None:
@@ -79,18 +75,16 @@ def test_a_failing_check_marks_a_connected_source_and_a_passing_one_clears_it(st
 
 def test_a_failed_extraction_marks_a_connected_source_until_one_passes(stack: Stack) -> None:
     source_id = _connect(stack)
-    emulator = stack.emulator()
+    emulator = stack.emulator_http()
     emulator.post(
-        f"{stack.emulator_url}/_emulator/jobs",
+        "/_emulator/jobs",
         json={
             "source_id": source_id,
             "tap_error": "401 Unauthorized: the refresh token was revoked",
         },
     ).raise_for_status()
     headers = {"Authorization": f"Bearer {STITCH_TOKEN}"}
-    emulator.post(
-        f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
-    ).raise_for_status()
+    emulator.post(f"/v4/sources/{source_id}/sync", headers=headers).raise_for_status()
     advance_and_poll(stack, POLL + 1)  # the job fails in the tap; the sync poller reads it
     _reconcile(stack)
     assert (
@@ -99,9 +93,7 @@ def test_a_failed_extraction_marks_a_connected_source_until_one_passes(stack: St
     )
     assert [e["type"] for e in stack.events()].count("source.needs_reauth") == 1
 
-    emulator.post(
-        f"{stack.emulator_url}/v4/sources/{source_id}/sync", headers=headers
-    ).raise_for_status()
+    emulator.post(f"/v4/sources/{source_id}/sync", headers=headers).raise_for_status()
     advance_and_poll(stack, POLL + 1)  # the next one passes
     _reconcile(stack)
     assert [e["type"] for e in stack.events()].count("source.reauth_completed") == 1

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
@@ -35,12 +34,10 @@ def test_sync_now_runs_a_job_that_the_poller_sees_succeed(stack: Stack) -> None:
     job_name = sync["job_name"]
     assert job_name.startswith(f"{stack.emulator_sources()[0]['stitch_client_id']}.{source_id}.")
 
-    httpx.delete(f"{stack.emulator_url}/_emulator/requests").raise_for_status()
+    stack.emulator_http().delete("/_emulator/requests").raise_for_status()
     for _ in range(3):  # a widget polling its source reads the record, not Stitch's jobs
         assert widget.get(f"/v1/sources/{source_id}").json()["source"]["sync"]["state"] == "running"
-    paths = [
-        r["path"] for r in httpx.get(f"{stack.emulator_url}/_emulator/requests").json()["requests"]
-    ]
+    paths = [r["path"] for r in stack.emulator_http().get("/_emulator/requests").json()["requests"]]
     assert paths and not [p for p in paths if p.endswith(("/extractions", "/loads"))]
 
     advance_and_poll(stack, POLL + 1)  # the job ran its 30 s; the next poll is due
@@ -259,7 +256,7 @@ def advance_to_next_sync(stack: Stack, end_user: str) -> None:
     """Move both clocks to the source's next scheduled run, as the bridge shows it."""
     listed = stack.backend().get(f"/v1/end-users/{end_user}/sources").json()["data"]
     fire = datetime.fromisoformat(listed[0]["schedule"]["next_sync_at"].replace("Z", "+00:00"))
-    now = httpx.get(f"{stack.emulator_url}/_emulator/clock").json()["now"]
+    now = stack.emulator_http().get("/_emulator/clock").json()["now"]
     stack.advance((fire - datetime.fromisoformat(now.replace("Z", "+00:00"))).total_seconds())
 
 

@@ -8,7 +8,6 @@ import re
 from datetime import datetime
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import Stack
@@ -26,7 +25,7 @@ JOBS_PATH = re.compile(r"^/v4/\d+/(extractions|loads)$")
 
 
 def jobs_requests(stack: Stack) -> list[tuple[float, str]]:
-    log = httpx.get(f"{stack.emulator_url}/_emulator/requests").json()["requests"]
+    log = stack.emulator_http().get("/_emulator/requests").json()["requests"]
     found = []
     for entry in log:
         match = JOBS_PATH.match(entry["path"])

@@ -8,7 +8,6 @@ import sqlite3
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.bridge.partner_stack import PartnerStack, partner_stack
@@ -45,7 +44,7 @@ def test_each_tenants_account_is_polled_for_its_own_sources(partner: PartnerStac
     for tenant in sources:
         listed = backend.get("/v1/end-users/sam/sources", params={"tenant": tenant}).json()
         assert [s["sync"]["state"] for s in listed["data"]] == ["succeeded"]
-    log = httpx.get(f"{partner.emulator_url}/_emulator/requests").json()["requests"]
+    log = partner.emulator_http().get("/_emulator/requests").json()["requests"]
     polled = {
         int(m.group(1)) for r in log if (m := re.match(r"^/v4/(\d+)/extractions$", r["path"]))
     }

@@ -7,7 +7,6 @@ import threading
 import time
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import APP_ORIGIN, Stack
@@ -29,8 +28,8 @@ def test_a_burst_queues_for_the_budget_and_everyone_is_answered(stack: Stack) ->
     results: list[int] = []
 
     def poll(n: int) -> None:
-        response = httpx.get(
-            f"{stack.bridge_url}/v1/sources/{sources[n]}",
+        response = stack.http().get(
+            f"/v1/sources/{sources[n]}",
             headers={"Authorization": f"Bearer {tokens[n]}", "Origin": APP_ORIGIN},
             timeout=30,
         )
@@ -42,7 +41,7 @@ def test_a_burst_queues_for_the_budget_and_everyone_is_answered(stack: Stack) ->
     depth = 0.0
     deadline = time.monotonic() + 3
     while time.monotonic() < deadline and depth == 0.0:
-        text = httpx.get(f"{stack.bridge_url}/metrics").text
+        text = stack.http().get("/metrics").text
         match = re.search(r"^bridge_upstream_queue_depth (\S+)$", text, re.M)
         depth = float(match.group(1)) if match else 0.0
         time.sleep(0.05)

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 from pathlib import Path
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import Stack
@@ -22,12 +21,12 @@ TSC_FLAGS = ["--noEmit", "--strict", "--target", "es2020", "--lib", "es2020,dom"
 
 
 def test_the_bridge_serves_the_declarations_beside_the_widget(stack: Stack) -> None:
-    answer = httpx.get(f"{stack.bridge_url}/widget.d.ts")
+    answer = stack.http().get("/widget.d.ts")
     assert answer.status_code == 200
     assert answer.headers["content-type"] == "application/typescript; charset=utf-8"
     assert answer.text == DECLARATIONS.read_text(encoding="utf-8")
     assert "interface Widget" in answer.text and "interface SourceError" in answer.text
-    spec = httpx.get(f"{stack.bridge_url}/openapi.json").json()
+    spec = stack.http().get("/openapi.json").json()
     assert "/widget.d.ts" in spec["paths"]
 
 

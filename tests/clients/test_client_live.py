@@ -19,6 +19,12 @@ def bridge_overrides() -> dict[str, Any]:
 
 
 @pytest.fixture
+def stack(live_stack: Stack) -> Stack:
+    """The client is tested over real HTTP: this module's stack runs on loopback servers."""
+    return live_stack
+
+
+@pytest.fixture
 def client(stack: Stack) -> Iterator[sbc.Client]:
     with sbc.Client(stack.bridge_url, API_KEY, timeout=30) as made:
         yield made

@@ -1,1 +1,6 @@
-from tests.bridge.conftest import bridge_overrides, emulator_config, stack  # noqa: F401
+from tests.bridge.conftest import (  # noqa: F401
+    bridge_overrides,
+    emulator_config,
+    live_stack,
+    stack,
+)

@@ -106,7 +106,7 @@ def test_concurrent_replays_of_one_step_token_succeed_exactly_once(
     barrier = threading.Barrier(8)
 
     def use(_: int) -> int:
-        with httpx.Client(base_url=stack.bridge_url, headers=dict(victim["widget"].headers)) as c:
+        with stack.http(dict(victim["widget"].headers)) as c:
             barrier.wait()
             return c.post(f"/v1/steps/{phase}", json={"token": token}).status_code
 
@@ -170,7 +170,7 @@ def test_hostile_idempotency_keys_are_invalid_request(stack: Stack, key: str | b
 def test_header_injection_attempts_never_reach_a_response_header(stack: Stack) -> None:
     # httpx refuses raw CR/LF, so send them percent- and unicode-disguised as clients might.
     for value in [b"a%0d%0aSet-Cookie:%20x=1", "a\u2028Set-Cookie: x=1".encode()]:
-        response = httpx.get(f"{stack.bridge_url}/healthz", headers={"X-Request-ID": value})
+        response = stack.http().get("/healthz", headers={"X-Request-ID": value})
         assert "set-cookie" not in response.headers
         assert response.headers["x-request-id"].startswith("req_")
 
@@ -191,8 +191,9 @@ def test_a_session_that_floods_is_slowed_down(stack: Stack) -> None:
 
 
 def test_a_locked_database_is_a_clear_retryable_error_and_nothing_is_lost(
-    stack: Stack, tmp_path: Any
+    live_stack: Stack, tmp_path: Any
 ) -> None:
+    stack = live_stack  # a second bridge process on the same database, beside the stack's
     from bridge import create_app
     from tests.bridge.conftest import make_settings
     from tests.live import free_port, serve
