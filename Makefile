@@ -20,12 +20,15 @@ demo: $(STAMP)
 # covered files, then the total, which must not fall below COVERAGE_MIN (a little under the
 # measure; `.venv/bin/coverage report` or `coverage html` after a run show every file).
 COVERAGE_MIN ?= 87
+# Test workers (pytest-xdist): more than the two cores, since most tests spend their time
+# waiting on a server or a browser; `make test WORKERS=0` runs everything in one process.
+WORKERS ?= 4
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest --cov --cov-report=
+	$(BIN)/pytest -n $(WORKERS) --cov --cov-report=
 	$(BIN)/coverage report --skip-covered --skip-empty --sort=-cover | tail -n 17
 	@echo "bridge/ line+branch coverage: $$($(BIN)/coverage report --format=total)%"
 	@$(BIN)/coverage report --format=total --fail-under=$(COVERAGE_MIN) >/dev/null

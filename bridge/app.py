@@ -64,7 +64,8 @@ def create_app(
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
 ) -> Starlette:
-    """The bridge as an ASGI app. `transport` replaces the network to Stitch (tests)."""
+    """The bridge as an ASGI app. `transport` replaces the network to Stitch and to OAuth
+    providers (tests run the emulator there)."""
     metrics = Metrics()
 
     @contextlib.asynccontextmanager

@@ -91,6 +91,7 @@ async def open_services(
         source_types=SourceTypeCache(),
         outbox=outbox,
         tenant_token=tenant_access_token,
+        transport=transport,
     )
     workers = []
     if run_workers:

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 
+import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.clock import Clock
@@ -104,6 +105,8 @@ class Services:
     # Partner mode: how a tenant's Stitch token is found (bridge.tenants, wired by the lifespan),
     # passed in so that this module stays a leaf that the domain modules import.
     tenant_token: Callable[[Services, str | None], Awaitable[str]]
+    # The way out to Stitch and to OAuth providers: None is the network; tests pass an app.
+    transport: httpx.AsyncBaseTransport | None = None
     seen_sessions: SeenSessions = field(default_factory=lambda: SeenSessions())
     session_rate_limit: SessionRateLimit = field(default_factory=lambda: SessionRateLimit())
 

@@ -1,10 +1,11 @@
 """ASGI apps served in-process: no socket, no server, the same app objects a server would run.
 
 One event loop in a background thread (an anyio blocking portal) runs every app of a test, and
-their lifespans; the test's synchronous httpx clients reach an app through `AppHost.transport`,
-which hands each request to httpx's `ASGITransport` on that loop. Apps talk to each other the
-same way (the emulator is the bridge's transport to Stitch), so a whole flow runs on one loop,
-as it would in one server, and a test pays no server start or stop."""
+their lifespans. Each app answers at a name (`http://bridge.test`); the test's synchronous httpx
+clients reach it through `AppHost.mounts`, which hand each request to httpx's `ASGITransport` on
+that loop. Apps talk to each other the same way (the emulator is the bridge's transport to Stitch
+and to the fake OAuth provider), so a whole flow runs on one loop, as it would in one server, and
+a test pays no server start or stop."""
 
 from __future__ import annotations
 
@@ -19,37 +20,62 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 # What `request.client` says in-process: the loopback address a live test would come from.
 CLIENT = ("127.0.0.1", 50000)
 
+# The hosts running in this process (one per in-process stack), for `browser()`.
+_running: list[AppHost] = []
+
 
 class AppHost:
     """A loop in a thread that runs apps' lifespans and their requests."""
 
-    def __init__(self, portal: anyio.from_thread.BlockingPortal, exits: contextlib.ExitStack):
+    def __init__(self, portal: anyio.from_thread.BlockingPortal) -> None:
         self.portal = portal
-        self._exits = exits
+        # Where each app answers, e.g. {"http://bridge.test": <transport>}: httpx `mounts`.
+        self.mounts: dict[str, httpx.BaseTransport] = {}
 
-    def start(self, app: Any) -> ASGIApp:
-        """Run `app`'s lifespan until the host closes; returns the app to send requests to, which
-        gives each request its own copy of the lifespan's state, as uvicorn does."""
+    @contextlib.contextmanager
+    def serve(self, app: Any, url: str) -> Iterator[ASGIApp]:
+        """Run `app`'s lifespan and answer at `url` until the block ends. Yields the app to hand
+        another app as its transport; each request gets its own copy of the lifespan's state,
+        as under uvicorn."""
         lifespan = app.router.lifespan_context(app)
-        state: dict[str, Any] = dict(
-            self._exits.enter_context(self.portal.wrap_async_context_manager(lifespan)) or {}
-        )
-        return _with_state(app, state)
+        with self.portal.wrap_async_context_manager(lifespan) as state:
+            served = _with_state(app, dict(state or {}))
+            self.mounts[url] = _PortalTransport(self.portal, _asgi(served))
+            try:
+                yield served
+            finally:
+                del self.mounts[url]
+
+    def client(self, base_url: str, **options: Any) -> httpx.Client:
+        """A synchronous client that reaches every app of this host by its name."""
+        return httpx.Client(base_url=base_url, mounts=dict(self.mounts), **options)
 
     def async_transport(self, app: ASGIApp) -> httpx.AsyncBaseTransport:
         """For an app on the host's loop calling another (the bridge calling Stitch)."""
-        return httpx.ASGITransport(app=app, client=CLIENT)
-
-    def transport(self, app: ASGIApp) -> httpx.BaseTransport:
-        """For the test's own synchronous clients."""
-        return _PortalTransport(self.portal, httpx.ASGITransport(app=app, client=CLIENT))
+        return _asgi(app)
 
 
 @contextlib.contextmanager
 def app_host() -> Iterator[AppHost]:
-    """An `AppHost`; every lifespan it started ends, in reverse order, before its loop does."""
-    with anyio.from_thread.start_blocking_portal() as portal, contextlib.ExitStack() as exits:
-        yield AppHost(portal, exits)
+    """An `AppHost` for the block; apps it serves must stop within it."""
+    with anyio.from_thread.start_blocking_portal() as portal:
+        host = AppHost(portal)
+        _running.append(host)
+        try:
+            yield host
+        finally:
+            _running.remove(host)
+
+
+def browser(**options: Any) -> httpx.Client:
+    """A fresh browser (own cookie jar) that reaches the in-process apps by their names and
+    anything else over the network, as a person's browser would follow links."""
+    mounts = {url: way for host in _running for url, way in host.mounts.items()}
+    return httpx.Client(mounts=mounts, **options)
+
+
+def _asgi(app: ASGIApp) -> httpx.ASGITransport:
+    return httpx.ASGITransport(app=app, client=CLIENT)
 
 
 def _with_state(app: Any, state: dict[str, Any]) -> ASGIApp:

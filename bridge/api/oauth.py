@@ -108,7 +108,9 @@ async def stitch_callback(request: Request) -> Response:
 
 async def provider_callback(request: Request) -> Response:
     services = services_of(request)
-    result = await finish_provider_oauth(services, _query(request), request.cookies)
+    result = await finish_provider_oauth(
+        services, _query(request), request.cookies, transport=services.transport
+    )
     if result.return_url and result.source_id is not None and result.end_user_id:
         # Redirect mode: back to the SaaS page with an opaque, single-use resume id only.
         resume_id = await create_resume_point(

@@ -53,9 +53,8 @@ class Stack:
     clients: list[httpx.Client] = field(default_factory=list)
     # The backend client `mint` reuses: one connection for every session a test mints.
     minter: httpx.Client | None = None
-    # In-process stacks: the way to each app (None: over the network to the URLs above).
-    transport: httpx.BaseTransport | None = None
-    emulator_transport: httpx.BaseTransport | None = None
+    # In-process stacks: the way to each app by its URL (empty: over the network).
+    mounts: dict[str, httpx.BaseTransport] = field(default_factory=dict)
     # ...and for services a test opens beside the bridge: their loop and their way to Stitch.
     host: AppHost | None = None
     upstream: httpx.AsyncBaseTransport | None = None
@@ -75,7 +74,7 @@ class Stack:
 
     def _client(self, headers: dict[str, str]) -> httpx.Client:
         client = httpx.Client(
-            base_url=self.bridge_url, headers=headers, timeout=60, transport=self.transport
+            base_url=self.bridge_url, headers=headers, timeout=60, mounts=self.mounts
         )
         self.clients.append(client)
         return client
@@ -86,9 +85,7 @@ class Stack:
 
     def emulator_http(self) -> httpx.Client:
         """A client of the emulator's own API (`/_emulator/...`) and of Stitch's."""
-        client = httpx.Client(
-            base_url=self.emulator_url, timeout=60, transport=self.emulator_transport
-        )
+        client = httpx.Client(base_url=self.emulator_url, timeout=60, mounts=self.mounts)
         self.clients.append(client)
         return client
 
@@ -207,26 +204,25 @@ def inprocess_stack(
     settings = make_settings(
         EMULATOR_URL, 0, database, **{"public_url": BRIDGE_URL, **bridge_overrides}
     )
-    with app_host() as host:
-        emulator = host.start(create_emulator(emulator_config))
-        upstream = host.async_transport(emulator)
-        bridge = host.start(create_app(settings, clock=clock, transport=upstream))
-        stack = Stack(
-            BRIDGE_URL,
-            EMULATOR_URL,
-            settings,
-            clock,
-            database,
-            transport=host.transport(bridge),
-            emulator_transport=host.transport(emulator),
-            host=host,
-            upstream=upstream,
-        )
-        try:
-            yield stack
-        finally:
-            for client in stack.clients:
-                client.close()
+    with app_host() as host, host.serve(create_emulator(emulator_config), EMULATOR_URL) as stitch:
+        upstream = host.async_transport(stitch)
+        app = create_app(settings, clock=clock, transport=upstream)
+        with host.serve(app, BRIDGE_URL):
+            stack = Stack(
+                BRIDGE_URL,
+                EMULATOR_URL,
+                settings,
+                clock,
+                database,
+                mounts=dict(host.mounts),
+                host=host,
+                upstream=upstream,
+            )
+            try:
+                yield stack
+            finally:
+                for client in stack.clients:
+                    client.close()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import base64
 
 import pytest
-from cryptography.fernet import Fernet
 
 from bridge.crypto import SecretBox, SecretUnreadable, fernet_key
 
@@ -46,7 +45,9 @@ def test_rotate_moves_a_value_to_the_newest_key() -> None:
         SecretBox((OLD,)).decrypt(moved)
 
 
-@pytest.mark.parametrize("bad", ["", "not-fernet", Fernet.generate_key().decode(), "é"])
+@pytest.mark.parametrize(
+    "bad", ["", "not-fernet", base64.urlsafe_b64encode(b"k" * 32).decode(), "é"]
+)
 def test_values_no_key_opens_are_refused_without_detail(bad: str) -> None:
     box = SecretBox((OLD,))
     with pytest.raises(SecretUnreadable) as raised:
