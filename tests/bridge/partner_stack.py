@@ -20,7 +20,17 @@ from bridge.clock import ManualClock
 from bridge.oauth_apps import OAuthApp
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
-from tests.bridge.conftest import API_KEY, APP_ORIGIN, SECRET_KEY, STITCH_TOKEN, Stack
+from tests.bridge.conftest import (
+    API_KEY,
+    APP_ORIGIN,
+    BRIDGE_URL,
+    EMULATOR_URL,
+    SECRET_KEY,
+    STITCH_TOKEN,
+    Stack,
+)
+from tests.inprocess import app_host
+from tests.inprocess import browser as person_browser
 from tests.live import LiveServer, free_port, serve, stop
 
 PARTNER_ID = "oc_partner_" + "i" * 24
@@ -51,6 +61,7 @@ class PartnerStack(Stack):
             base_url=self.bridge_url,
             headers=headers,
             timeout=60,
+            mounts=self.mounts,
             event_hooks={"response": [self._keep]},
         )
         self.clients.append(client)
@@ -90,7 +101,7 @@ class PartnerStack(Stack):
         return answer
 
     def state(self) -> dict[str, Any]:
-        answer: dict[str, Any] = httpx.get(f"{self.emulator_url}/_emulator/state").json()
+        answer: dict[str, Any] = self.emulator_http().get("/_emulator/state").json()
         return answer
 
     def accounts(self) -> list[dict[str, Any]]:
@@ -98,11 +109,11 @@ class PartnerStack(Stack):
         return accounts
 
     def emulator_requests(self, path: str) -> list[dict[str, Any]]:
-        log = httpx.get(f"{self.emulator_url}/_emulator/requests").json()["requests"]
+        log = self.emulator_http().get("/_emulator/requests").json()["requests"]
         return [r for r in log if r["path"] == path]
 
     def provider_config(self, **values: str | None) -> None:
-        answer = httpx.post(f"{self.emulator_url}/_emulator/provider/config", json=values)
+        answer = self.emulator_http().post("/_emulator/provider/config", json=values)
         assert answer.status_code == 200, answer.text
 
     def source_values(self, source_id: int) -> dict[str, Any]:
@@ -112,7 +123,9 @@ class PartnerStack(Stack):
         raise AssertionError(f"no source {source_id} in the emulator")
 
 
-def partner_settings(emulator_url: str, port: int, database: Path, **overrides: Any) -> Settings:
+def partner_settings(
+    emulator_url: str, public_url: str, database: Path, **overrides: Any
+) -> Settings:
     values: dict[str, Any] = {
         "api_keys": (API_KEY,),
         "secret_keys": (SECRET_KEY,),
@@ -122,7 +135,7 @@ def partner_settings(emulator_url: str, port: int, database: Path, **overrides: 
         "stitch_api_url": emulator_url,
         "stitch_app_url": emulator_url,
         "stitch_js_url": f"{emulator_url}/stitch.js",
-        "public_url": f"http://127.0.0.1:{port}",
+        "public_url": public_url,
         "database_url": f"sqlite+aiosqlite:///{database}",
         "step_driver": "native",
         "oauth_apps": (
@@ -150,34 +163,78 @@ def bridge_running(stack: PartnerStack, settings: Settings) -> Iterator[PartnerS
         yield stack
 
 
-@contextlib.contextmanager
-def partner_stack(
-    tmp_path: Path, *, start_bridge: bool = True, **overrides: Any
-) -> Iterator[PartnerStack]:
-    """The stack; with `start_bridge=False` the caller runs the bridge with `bridge_running`."""
-    port = free_port()
-    public = f"http://127.0.0.1:{port}"
-    config = EmulatorConfig(
+def _emulator_config(public: str) -> EmulatorConfig:
+    return EmulatorConfig(
         token=STITCH_TOKEN,
         partner_id=PARTNER_ID,
         partner_secret=PARTNER_SECRET,
         partner_redirect_uris=(f"{public}/v1/oauth/stitch/callback",),
         check_delay=2.0,
     )
-    emulator_app = create_emulator(config)
+
+
+def _register_app(emulator: httpx.Client, public: str) -> None:
+    """The SaaS registers its white-label OAuth app with the provider (the emulator's)."""
+    registered = emulator.post(
+        "/_emulator/provider/clients",
+        json={
+            "client_id": APP_CLIENT_ID,
+            "client_secret": APP_CLIENT_SECRET,
+            "name": "Acme Analytics",
+            "redirect_uris": [f"{public}/v1/oauth/provider/callback"],
+        },
+    )
+    assert registered.status_code == 200, registered.text
+
+
+@contextlib.contextmanager
+def partner_stack(
+    tmp_path: Path, *, start_bridge: bool = True, live: bool = False, **overrides: Any
+) -> Iterator[PartnerStack]:
+    """The stack, in-process; `live=True` runs it on loopback servers instead, and with
+    `start_bridge=False` (live) the caller runs the bridge with `bridge_running`."""
+    if live or not start_bridge:
+        with _live_partner_stack(tmp_path, start_bridge, **overrides) as stack:
+            yield stack
+        return
+    database = tmp_path / "bridge.db"
+    settings = partner_settings(EMULATOR_URL, BRIDGE_URL, database, **overrides)
+    emulator_app = create_emulator(_emulator_config(BRIDGE_URL))
+    with app_host() as host, host.serve(emulator_app, EMULATOR_URL) as stitch:
+        upstream = host.async_transport(stitch)
+        stack = PartnerStack(
+            bridge_url=BRIDGE_URL,
+            emulator_url=EMULATOR_URL,
+            settings=settings,
+            clock=ManualClock(),
+            database=database,
+            emulator_app=emulator_app,
+            host=host,
+            upstream=upstream,
+        )
+        _register_app(host.client(EMULATOR_URL), BRIDGE_URL)
+        app = create_app(settings, clock=stack.clock, transport=upstream)
+        with host.serve(app, BRIDGE_URL):
+            stack.mounts = dict(host.mounts)
+            try:
+                yield stack
+            finally:
+                for client in stack.clients:
+                    client.close()
+
+
+@contextlib.contextmanager
+def _live_partner_stack(
+    tmp_path: Path, start_bridge: bool, **overrides: Any
+) -> Iterator[PartnerStack]:
+    port = free_port()
+    public = f"http://127.0.0.1:{port}"
+    emulator_app = create_emulator(_emulator_config(public))
     database = tmp_path / "bridge.db"
     with serve(emulator_app) as emulator:
-        registered = httpx.post(
-            f"{emulator.url}/_emulator/provider/clients",
-            json={
-                "client_id": APP_CLIENT_ID,
-                "client_secret": APP_CLIENT_SECRET,
-                "name": "Acme Analytics",
-                "redirect_uris": [f"{public}/v1/oauth/provider/callback"],
-            },
-        )
-        assert registered.status_code == 200, registered.text
-        settings = partner_settings(emulator.url, port, database, **overrides)
+        with httpx.Client(base_url=emulator.url) as client:
+            _register_app(client, public)
+        settings = partner_settings(emulator.url, public, database, **overrides)
         stack = PartnerStack(
             bridge_url=public,
             emulator_url=emulator.url,
@@ -207,12 +264,12 @@ def partner_stack(
 
 def consent_at_provider(oauth_url: str, decision: str = "approve") -> str:
     """Approve (or deny) on the fake provider's page; returns where it sends the browser."""
-    with httpx.Client(timeout=30) as browser:
-        page = browser.get(oauth_url)
+    with person_browser(timeout=30) as person:
+        page = person.get(oauth_url)
         assert page.status_code == 200, page.text
         ticket = re.search(r'name="ticket" value="([^"]+)"', page.text)
         assert ticket is not None, page.text
-        decided = browser.post(
+        decided = person.post(
             str(page.url.copy_with(query=None)),
             data={"ticket": ticket.group(1), "decision": decision},
         )
@@ -222,15 +279,15 @@ def consent_at_provider(oauth_url: str, decision: str = "approve") -> str:
 
 def consent_at_stitch(url: str, email: str, decision: str = "approve") -> str:
     """Sign in to Stitch's partner consent page as `email`; returns the callback URL."""
-    with httpx.Client(timeout=30) as browser:
-        page = browser.get(url)
+    with person_browser(timeout=30) as person:
+        page = person.get(url)
         assert page.status_code == 200, page.text
         fields = dict(
             re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', page.text)
         )
         fields = {k: html.unescape(v) for k, v in fields.items()}
         fields.update({**OWNER, "email": email, "decision": decision})
-        decided = browser.post(str(page.url.copy_with(query=None)), data=fields)
+        decided = person.post(str(page.url.copy_with(query=None)), data=fields)
         assert decided.status_code == 302, decided.text
         return decided.headers["location"]
 

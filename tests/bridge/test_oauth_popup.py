@@ -107,7 +107,7 @@ def saas() -> Iterator[LiveServer]:
 
 @pytest.fixture
 def stack(tmp_path: Path, saas: LiveServer) -> Iterator[PartnerStack]:
-    with partner_stack(tmp_path, allowed_origins=(saas.url,)) as stack:
+    with partner_stack(tmp_path, live=True, allowed_origins=(saas.url,)) as stack:
         yield stack
 
 

@@ -138,7 +138,7 @@ def test_hubspot_connects_through_the_saas_own_oauth_app(
 def test_the_provider_page_names_the_saas_app_and_returns_to_the_bridge(
     partner: PartnerStack, widget: httpx.Client
 ) -> None:
-    page = httpx.get(_start(partner, widget, _hubspot(widget)["next_step"]))
+    page = partner.http().get(_start(partner, widget, _hubspot(widget)["next_step"]))
     assert "Acme Analytics" in page.text
     assert partner.bridge_url in page.text  # "you will be sent back to" the bridge's origin
 
@@ -186,13 +186,13 @@ def test_a_provider_authorization_error_is_passed_on_as_its_code(
 ) -> None:
     partner.provider_config(authorize_error="temporarily_unavailable")
     step = _hubspot(widget)["next_step"]
-    redirect = httpx.get(_start(partner, widget, step))
+    redirect = partner.http().get(_start(partner, widget, step))
     assert redirect.status_code == 302
     _, result = _land(partner, redirect.headers["location"])
     assert (result["outcome"], result["error"]) == ("failed", "temporarily_unavailable")
     # An error code that is not one is reported as a generic one, never echoed.
     retry = widget.post("/v1/steps/complete", json={"token": step["token"]}).json()["next_step"]
-    redirect = httpx.get(_start(partner, widget, retry))
+    redirect = partner.http().get(_start(partner, widget, retry))
     weird = with_query(redirect.headers["location"], error="<script>alert(1)</script>")
     page, result = _land(partner, weird)
     assert (result["outcome"], result["error"]) == ("failed", "provider_error")

@@ -8,7 +8,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 
 from tests.bridge.conftest import API_KEY, Stack
@@ -68,7 +67,7 @@ def test_concurrent_creations_of_one_tenant_make_one_account(partner: PartnerSta
     results: list[int] = []
 
     def create(n: int) -> None:
-        with httpx.Client(base_url=partner.bridge_url, timeout=30) as client:
+        with partner.http() as client:
             answer = client.post(
                 "/v1/tenants",
                 headers={"Authorization": f"Bearer {API_KEY}"},
