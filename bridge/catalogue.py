@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
 
 from bridge import stitchjs_gate
 from bridge.limits import end_user_form
+from bridge.offer import FormField, OfferedType
 from bridge.services import Services
 from bridge.settings import Settings
 from bridge.stitch.models import SourceType
@@ -47,10 +47,10 @@ def usable(source_type: SourceType) -> bool:
     return source_type.report_card is not None and bool(source_type.details.get("access", True))
 
 
-def describe(source_type: SourceType) -> dict[str, Any]:
+def describe(source_type: SourceType) -> OfferedType:
     card = source_type.report_card
     steps = [step.type for step in card.steps] if card else []
-    form: list[dict[str, Any]] = []
+    form: list[FormField] = []
     if card:
         for step in card.steps:
             if step.type != "form":
@@ -80,11 +80,11 @@ def describe(source_type: SourceType) -> dict[str, Any]:
 
 def offered(
     settings: Settings, types: Sequence[SourceType], allowed: Sequence[str] | None
-) -> list[dict[str, Any]]:
+) -> list[OfferedType]:
     """The types a session's end user may connect (`allowed`: the session's list, None for
     all), with the form narrowed to what an end user may set; a type one of whose steps would
     hand the browser a login to a shared Stitch account is left out."""
-    offered: list[dict[str, Any]] = []
+    offered: list[OfferedType] = []
     for source_type in types:
         if not usable(source_type) or (allowed is not None and source_type.type not in allowed):
             continue
@@ -96,7 +96,7 @@ def offered(
     return offered
 
 
-async def for_session(services: Services, cs: ConnectSession) -> list[dict[str, Any]]:
+async def for_session(services: Services, cs: ConnectSession) -> list[OfferedType]:
     """What `offered` says for the session, from its account's (cached) report cards."""
     account = await services.account_for(cs.tenant)
     types = await services.source_types.get(cs.tenant or "", account)

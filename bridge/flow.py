@@ -6,14 +6,13 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
-from bridge.clock import iso
 from bridge.creation import create_source
 from bridge.errors import BridgeError
 from bridge.limits import check_end_user_schedule
 from bridge.oauth import begin_provider_oauth, reauth_plan, reauth_result
 from bridge.ownership import owns, tenant_key
 from bridge.services import Services
-from bridge.sources import owned_row, read_through, render_source, update_source
+from bridge.sources import owned_row, read_through, update_source
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
 from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal, step_needs_stitchjs
@@ -277,7 +276,15 @@ def receipt(services: Services, row: SourceRow, upstream: Source) -> str | None:
     return None
 
 
-async def verify_receipt(services: Services, receipt: object) -> dict[str, Any]:
+@dataclass(frozen=True)
+class VerifiedReceipt:
+    """A receipt the bridge issued, for a completion that happened: the source it certifies."""
+
+    source: SourceRow
+    completed_at: float
+
+
+async def verify_receipt(services: Services, receipt: object) -> VerifiedReceipt:
     claim = services.tokens.read_receipt(receipt)
     async with services.db() as session:
         row = await q.get_source(session, claim.source_id)
@@ -289,10 +296,4 @@ async def verify_receipt(services: Services, receipt: object) -> dict[str, Any]:
         or not owns(claim.end_user_id, claim.tenant, _Holder(row.tenant, row.end_user_id))
     ):
         raise BridgeError("receipt_invalid", "this receipt is not valid")
-    return {
-        "valid": True,
-        "source": render_source(row),
-        "end_user_id": row.end_user_id,
-        "tenant": row.tenant or None,
-        "completed_at": iso(claim.completed_at),
-    }
+    return VerifiedReceipt(row, claim.completed_at)

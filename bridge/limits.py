@@ -8,9 +8,9 @@ not checked here. The number of sources is counted in `bridge.creation`, under a
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
 
 from bridge.errors import BridgeError
+from bridge.offer import FormField
 from bridge.settings import Settings
 
 FREQUENCY = "frequency_in_minutes"
@@ -55,10 +55,10 @@ def _minutes(value: object) -> int | None:
     return None
 
 
-def end_user_form(settings: Settings, form: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def end_user_form(settings: Settings, form: list[FormField]) -> list[FormField]:
     """A source type's form as an end user may fill it: only allowed frequencies (a choice the
     widget renders as a select), and no cron properties unless end users may set them."""
-    narrowed: list[dict[str, Any]] = []
+    narrowed: list[FormField] = []
     for prop in form:
         if prop["name"] in CRON_PROPERTIES and not settings.end_user_cron:
             continue

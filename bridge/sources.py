@@ -219,7 +219,7 @@ async def update_source(
 
 async def end_user_sources(
     services: Services, tenant: str | None, end_user_id: str
-) -> list[dict[str, Any]]:
+) -> list[SourceRow]:
     """An end user's sources with their status as Stitch has it now (one upstream call)."""
     async with services.db() as session:
         rows = list(await q.owned_sources(session, tenant_key(tenant), end_user_id))
@@ -236,7 +236,7 @@ async def end_user_sources(
                     if current is not None:
                         await observe(services, session, current, upstream[row.id])
                         live[index] = current
-    return [render_source(row) for row in live if row.deleted_at is None]
+    return [row for row in live if row.deleted_at is None]
 
 
 async def delete_end_user_source(

@@ -22,7 +22,7 @@ from bridge.connect_sessions import build_connect_session
 from bridge.destinations import show_destination
 from bridge.errors import BridgeError
 from bridge.flow import verify_receipt
-from bridge.sources import delete_end_user_source, end_user_sources
+from bridge.sources import delete_end_user_source, end_user_sources, render_source
 from bridge.tokens import ACTIONS
 
 
@@ -61,8 +61,8 @@ def tenant_param(request: Request) -> str | None:
 async def list_end_user_sources(request: Request) -> Response:
     require_api_key(request)
     end_user_id = request.path_params["end_user_id"]
-    data = await end_user_sources(services_of(request), tenant_param(request), end_user_id)
-    return json_response({"data": data})
+    rows = await end_user_sources(services_of(request), tenant_param(request), end_user_id)
+    return json_response({"data": [render_source(row) for row in rows]})
 
 
 async def delete_source(request: Request) -> Response:
@@ -81,7 +81,16 @@ async def verify(request: Request) -> Response:
     fields = Fields(await json_object(request), ("receipt",))
     receipt = fields.text("receipt", required=True, max_length=4096)
     fields.check()
-    return json_response(await verify_receipt(services_of(request), receipt), headers=NO_STORE)
+    verified = await verify_receipt(services_of(request), receipt)
+    row = verified.source
+    body = {
+        "valid": True,
+        "source": render_source(row),
+        "end_user_id": row.end_user_id,
+        "tenant": row.tenant or None,
+        "completed_at": iso(verified.completed_at),
+    }
+    return json_response(body, headers=NO_STORE)
 
 
 async def shared_destination(request: Request) -> Response:
