@@ -209,8 +209,8 @@ async def start_step(
             return NativeStep(
                 step="oauth",
                 action="oauth",
-                oauth_url=white_label["oauth_url"],
-                oauth_ticket=white_label["oauth_ticket"],
+                oauth_url=white_label.oauth_url,
+                oauth_ticket=white_label.oauth_ticket,
             )
     # Stitch.js drives this step (the native driver's OAuth step too, without a white-label app).
     return await _stitchjs_step(services, cs, claim)

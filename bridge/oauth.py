@@ -103,6 +103,15 @@ def message_origin(settings: Settings, origin: str | None) -> str | None:
 # -- white-label OAuth of a source -------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class ProviderConsent:
+    """Where the native driver's OAuth step sends the widget: the bridge's popup page, and
+    the single-use ticket that binds one browser to the attempt."""
+
+    oauth_url: str
+    oauth_ticket: str
+
+
 async def begin_provider_oauth(
     services: Services,
     cs: ConnectSession,
@@ -110,8 +119,8 @@ async def begin_provider_oauth(
     row: SourceRow,
     origin: str | None,
     return_url: str | None = None,
-) -> dict[str, Any] | None:
-    """The native driver's OAuth step answer, or None when no white-label app serves the type."""
+) -> ProviderConsent | None:
+    """The native driver's OAuth step, or None when no white-label app serves the type."""
     settings = services.settings
     app = white_label_app(settings, row.type)
     if app is None:
@@ -149,16 +158,13 @@ async def begin_provider_oauth(
     )
     # The popup page takes the ticket from the widget by postMessage; in redirect mode the
     # widget posts it to BEGIN_PATH itself. Either way only that browser reaches the provider.
-    return {
-        "driver": "native",
-        "step": "oauth",
-        "action": "oauth",
-        # The page says "ready" to this origin only (never to any origin); a window opened
-        # from elsewhere simply never hears it, and binding checks the origin again anyway.
-        "oauth_url": callback_url(settings, POPUP_PATH)
-        + (f"?{urlencode({'opener': opener})}" if opener else ""),
-        "oauth_ticket": ticket,
-    }
+    # The page says "ready" to this origin only (never to any origin); a window opened from
+    # elsewhere simply never hears it, and binding checks the origin again anyway.
+    popup = callback_url(settings, POPUP_PATH)
+    return ProviderConsent(
+        oauth_url=popup + (f"?{urlencode({'opener': opener})}" if opener else ""),
+        oauth_ticket=ticket,
+    )
 
 
 async def finish_provider_oauth(
