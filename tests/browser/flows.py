@@ -90,6 +90,15 @@ def popups(page: Any) -> list[Any]:
     return [p for p in page.context.pages if not p.is_closed() and p.opener() == page]
 
 
+def after_the_form_or_oauth(widget: Any) -> Any:
+    """What the widget shows once the form or OAuth is done: the connection check or, when the
+    check (half a second here) ended before the page drew it on a loaded machine, the stream
+    selection that follows it. Either shows the flow went on."""
+    return (
+        widget.get_by_test_id("check-status").or_(widget.locator('[data-testid^="stream-"]')).first
+    )
+
+
 # Which screen a surface (the widget's root, or a popup's document) shows right now.
 SCREEN_OF = """(node, isWidget) => {
   const root = node;

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.flows import SPECS, Driver, popups
+from tests.browser.flows import SPECS, Driver, after_the_form_or_oauth, popups
 
 pytestmark = pytest.mark.browser
 
@@ -35,7 +35,7 @@ def test_a_double_click_on_the_native_submit_makes_one_source(
     for name, value in SPECS["platform.recurly"].properties.items():
         widget.get_by_test_id(f"property-{name}").fill(value)
     widget.get_by_test_id("submit").dblclick()
-    expect(widget.get_by_test_id("check-status")).to_be_visible()
+    expect(after_the_form_or_oauth(widget)).to_be_visible()
     Driver(page, SPECS["platform.recurly"], shots).run()
     assert len(demo.sources(user)) == 1
     assert page.locator('[data-testid^="connection-"]').count() == 1

@@ -261,7 +261,9 @@ async def test_replicas_draw_from_one_upstream_budget(cluster: Cluster) -> None:
     for i, j in itertools.combinations(range(len(times)), 2):
         allowed = BURST + RATE * (times[j] - times[i] + JITTER)
         assert j - i + 1 <= allowed, (i, j, times[j] - times[i])
-    assert times[-1] - times[0] >= (len(times) - BURST - 1) / RATE
+    # ...and the calls past the burst waited for the budget (the first arrival may itself
+    # have been delivered up to JITTER late, which shortens the measured stretch).
+    assert times[-1] - times[0] >= (len(times) - BURST - 1) / RATE - JITTER
 
 
 async def test_each_event_is_delivered_once_by_the_replicas_together(cluster: Cluster) -> None:
