@@ -17,6 +17,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from bridge.api.openapi import build_openapi
 from stitch_emulator import EmulatorConfig
 from tests.bridge.conftest import API_KEY, APP_ORIGIN, STITCH_TOKEN, Stack, running_stack
 
@@ -46,13 +47,33 @@ def _headers(case: schemathesis.Case, stack: Stack) -> dict[str, str]:
     return headers
 
 
-def test_no_generated_request_gets_a_500_or_an_undocumented_answer(fuzz_stack: Stack) -> None:
+def _operations() -> list[tuple[str, str]]:
+    """Every documented operation, as (path, method): one test each, so that the workers of
+    `make test` share them and a failure names its operation."""
+    spec = schemathesis.openapi.from_dict(build_openapi("http://bridge.invalid"))
+    return [(op.path, op.method) for op in (result.ok() for result in spec.get_all_operations())]
+
+
+OPERATIONS = _operations()
+
+
+def test_the_fuzzed_operations_are_the_served_ones(fuzz_stack: Stack) -> None:
+    served = schemathesis.openapi.from_url(f"{fuzz_stack.bridge_url}/openapi.json")
+    labels = {result.ok().label for result in served.get_all_operations()}
+    assert labels == {f"{method.upper()} {path}" for path, method in OPERATIONS}
+    assert len(labels) >= 16
+
+
+@pytest.mark.parametrize(
+    ("path", "method"), OPERATIONS, ids=[f"{m.upper()} {p}" for p, m in OPERATIONS]
+)
+def test_no_generated_request_gets_a_500_or_an_undocumented_answer(
+    fuzz_stack: Stack, path: str, method: str
+) -> None:
     schema = schemathesis.openapi.from_url(f"{fuzz_stack.bridge_url}/openapi.json")
-    operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) >= 16
+    operation = schema[path][method]
     # One connection for every case (its cookies dropped before each, so no case sees another's).
-    session = requests.Session()
-    for operation in operations:
+    with requests.Session() as session:
 
         @given(case=operation.as_strategy())
         @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck))
@@ -66,4 +87,3 @@ def test_no_generated_request_gets_a_500_or_an_undocumented_answer(fuzz_stack: S
             )
 
         fuzz()
-    session.close()
