@@ -22,13 +22,15 @@ demo: $(STAMP)
 COVERAGE_MIN ?= 87
 # Test workers (pytest-xdist): more than the two cores, since most tests spend their time
 # waiting on a server or a browser; `make test WORKERS=0` runs everything in one process.
+# A test file runs on one worker (its module fixtures, such as a built wheel or a PostgreSQL
+# server, start once), in the order pytest collects them: browser tests last (tests/conftest.py).
 WORKERS ?= 4
 
 test: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
-	$(BIN)/pytest -n $(WORKERS) --cov --cov-report=
+	$(BIN)/pytest -n $(WORKERS) --dist loadfile --no-loadscope-reorder --cov --cov-report=
 	$(BIN)/coverage report --skip-covered --skip-empty --sort=-cover | tail -n 17
 	@echo "bridge/ line+branch coverage: $$($(BIN)/coverage report --format=total)%"
 	@$(BIN)/coverage report --format=total --fail-under=$(COVERAGE_MIN) >/dev/null

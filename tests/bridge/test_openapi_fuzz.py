@@ -48,8 +48,8 @@ def _headers(case: schemathesis.Case, stack: Stack) -> dict[str, str]:
 
 
 def _operations() -> list[tuple[str, str]]:
-    """Every documented operation, as (path, method): one test each, so that the workers of
-    `make test` share them and a failure names its operation."""
+    """Every documented operation, as (path, method): one test each, so that a failure names
+    its operation."""
     spec = schemathesis.openapi.from_dict(build_openapi("http://bridge.invalid"))
     return [(op.path, op.method) for op in (result.ok() for result in spec.get_all_operations())]
 
