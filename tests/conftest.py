@@ -68,6 +68,8 @@ def browser_context(chromium: Any) -> Iterator[Any]:
 
 @pytest.hookimpl(trylast=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Browser tests last: Playwright's sync API leaves an event loop marked running in this
-    thread, which would break every asyncio test that came after it."""
-    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)
+    """Files with browser tests last, whole (`make test` hands a file to one worker at a time):
+    Playwright's sync API leaves an event loop marked running in its process's main thread,
+    which would break every asyncio test that came after it there."""
+    browser_files = {item.path for item in items if item.get_closest_marker("browser")}
+    items.sort(key=lambda item: item.path in browser_files)
