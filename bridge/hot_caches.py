@@ -25,7 +25,7 @@ from bridge.stitch.models import ConnectionCheck
 CHECK_TTL = 2.0  # seconds a running check's answer is reused (the widget polls every 0.5 s)
 FINISHED = ("failed", "succeeded")
 
-CheckKey = tuple[str, int, str]  # (tenant, source id, check job name)
+CheckKey = tuple[str, int, str]  # (Stitch account's budget key, source id, check job name)
 
 
 class OwnerCache:
@@ -48,7 +48,7 @@ class OwnerCache:
 
 
 class CheckCache:
-    """(tenant, source, check job) → the last connection check, read once per `ttl` and shared."""
+    """(account, source, check job) → the last connection check, read once per `ttl`, shared."""
 
     def __init__(self, ttl: float = CHECK_TTL, size: int = 10_000) -> None:
         self.ttl = ttl

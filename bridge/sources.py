@@ -12,6 +12,7 @@ from bridge.errors import BridgeError
 from bridge.ownership import Owner, is_owner, owns, tenant_key
 from bridge.services import Services
 from bridge.steps import source_status
+from bridge.stitch.client import StitchAccount
 from bridge.stitch.errors import StitchNotFound
 from bridge.stitch.models import Source
 from bridge.store import queries as q
@@ -82,14 +83,13 @@ def may_see(cs: ConnectSession, source_id: int, owner: Owner) -> bool:
     )
 
 
-async def check_failed(services: Services, tenant: str | None, upstream: Source) -> bool:
+async def check_failed(services: Services, account: StitchAccount, upstream: Source) -> bool:
     """Whether the connection check of a source waiting on discovery has failed. Read from
     Stitch at most every few seconds per source, however many widgets poll it (CheckCache)."""
     job = upstream.check_job_name
     if upstream.report_card.current_step_type != "discover_schema" or not job:
         return False
-    account = await services.account_for(tenant)
-    key = (tenant_key(tenant), upstream.id, job)
+    key = (account.budget_key, upstream.id, job)
     check = await services.checks.get(key, lambda: account.last_connection_check(upstream.id))
     return check is not None and check.status == "failed"
 
@@ -199,8 +199,8 @@ async def read_through(
     services: Services, cs: ConnectSession, source_id: int
 ) -> tuple[SourceRow, Source, bool]:
     """The session's source as Stitch has it now, with the bridge's record brought up to date."""
-    row, upstream = await _row_and_upstream(services, cs, source_id)
-    failed = await check_failed(services, cs.tenant, upstream)
+    row, upstream, account = await _row_and_upstream(services, cs, source_id)
+    failed = await check_failed(services, account, upstream)
     if not differs(row, upstream, failed_check=failed):
         return row, upstream, failed  # nothing new: no write transaction
     async with services.db.begin() as session:
@@ -211,7 +211,7 @@ async def read_through(
 
 async def _row_and_upstream(
     services: Services, cs: ConnectSession, source_id: int
-) -> tuple[SourceRow, Source]:
+) -> tuple[SourceRow, Source, StitchAccount]:
     """The bridge's row and Stitch's source. A source whose owner this process knows is asked
     of Stitch while its row is read (the row still decides: deleted is 404 whatever Stitch
     says); another end user's is refused before either; an unknown one is read first."""
@@ -219,7 +219,7 @@ async def _row_and_upstream(
     if owner is None:
         row = await owned_row(services, cs, source_id)
         account = await services.account_for(cs.tenant)
-        return row, await account.get_source(source_id)
+        return row, await account.get_source(source_id), account
     if not may_see(cs, source_id, owner):
         raise _not_found()
     account = await services.account_for(cs.tenant)
@@ -233,7 +233,7 @@ async def _row_and_upstream(
     row = check_visible(cs, found)
     if isinstance(upstream, BaseException):
         raise upstream
-    return row, upstream
+    return row, upstream, account
 
 
 async def update_source(
@@ -250,7 +250,7 @@ async def update_source(
         upstream = await account.update_source(source_id, properties=properties)
     else:
         upstream = await account.get_source(source_id)
-    failed = await check_failed(services, cs.tenant, upstream)
+    failed = await check_failed(services, account, upstream)
     async with services.db.begin() as session:
         row = check_visible(cs, await lock_source(session, source_id))
         if display_name is not None and display_name != row.display_name:
