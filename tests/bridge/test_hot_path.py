@@ -15,8 +15,6 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
-from bridge.stitch.account import StitchAccount
-from bridge.stitch.models import Source
 from stitch_emulator import EmulatorConfig
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 
@@ -85,28 +83,6 @@ def test_a_stranger_is_refused_from_the_owner_cache_without_the_database_or_stit
     assert row_reads.began == []
     assert _stitch_calls(stack, f"/v4/sources/{source_id}") == []
     assert owner.get(f"/v1/sources/{source_id}").status_code == 200
-
-
-def test_an_owners_poll_asks_stitch_before_its_row_is_read(
-    stack: Stack, monkeypatch: pytest.MonkeyPatch, row_reads: RowReads
-) -> None:
-    owner = stack.widget(end_user="owner")
-    source_id = _create(owner)
-    owner.get(f"/v1/sources/{source_id}").raise_for_status()  # the first poll: owner unknown
-    asked: list[float] = []
-    real_get = StitchAccount.get_source
-
-    async def get_source(self: StitchAccount, source_id: int) -> Source:
-        asked.append(time.monotonic())
-        return await real_get(self, source_id)
-
-    monkeypatch.setattr(StitchAccount, "get_source", get_source)
-    row_reads.began.clear()
-
-    assert owner.get(f"/v1/sources/{source_id}").status_code == 200
-
-    assert len(row_reads.began) == 1 and len(asked) == 1
-    assert asked[0] < row_reads.began[0]  # the owner was known: Stitch did not wait on the read
 
 
 def test_a_deleted_source_is_not_found_though_its_owner_is_cached(stack: Stack) -> None:
