@@ -2,8 +2,8 @@
 
 - `OwnerCache`: whose a source is and its type. Both are written once, when the source is
   recorded, and never change, so a cached owner is as good as a read: a poll by someone else is
-  refused without the database, and an owner's poll may ask Stitch while its row is being read.
-  Whether the source is still live is not cached (the row read on every poll says so).
+  refused without the database or Stitch. Whether the source is still live is not cached (the
+  owner's polls read the row, which says so and is what they render).
 - `CheckCache`: the last connection check of a source waiting on discovery. Stitch runs the
   check on its own schedule; widgets poll every 500 ms, several per source (tabs, retries). So
   the check is read at most once per `ttl` per source and check job, and every poll that asks
