@@ -37,7 +37,7 @@ from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal
 from bridge.store import queries as q
 from bridge.store import source_queries as sq
-from bridge.store.creation_queries import IntentClaim, claim_intent
+from bridge.store.creation_queries import IntentClaim, claim_intent, insert_intent
 from bridge.store.tables import CreationIntent, SourceRow
 from bridge.tokens import ConnectSession
 
@@ -217,7 +217,11 @@ class _Creation:
         return state
 
     async def look(self) -> _State:
-        async with self.services.db() as session:
+        """One transaction under the end user's lock: what the key and the end user already
+        have and, when nothing, this request's intent claimed at once (the common case: a
+        new creation costs this and the adoption, not a look and then a claim)."""
+        async with self.services.db.begin() as session:
+            await q.lock_end_user(session, self.tenant, self.cs.end_user_id)
             intent = await q.intent_by_key(session, self.tenant, self.cs.end_user_id, self.key)
             if intent is not None:
                 if intent.type != self.source_type:
@@ -230,7 +234,14 @@ class _Creation:
             unfinished = await q.unfinished_source(
                 session, self.tenant, self.cs.end_user_id, self.source_type
             )
-        return _Claim() if unfinished is None else _Resume(unfinished.id)
+            if unfinished is not None:
+                return _Resume(unfinished.id)
+            # Looked at under the lock just taken: nothing can have changed since.
+            intent = await insert_intent(session, self._wanted())
+            if intent is None:
+                return _Wait()  # this end user is creating this type right now: join it
+            await self._refuse_past_limit(session)
+        return _Call(intent)
 
     async def settle(self, intent: CreationIntent) -> _State:
         """The answer for a repeated key, or on to (re)create it."""
@@ -251,22 +262,27 @@ class _Creation:
             await self._join_pending()
         return _Claim()
 
-    async def claim(self) -> _State:
-        services, cs = self.services, self.cs
-        now = services.clock.time()
+    def _wanted(self) -> IntentClaim:
+        """This request's intent, under a fresh Stitch name."""
+        now = self.services.clock.time()
         stitch_display, stitch_name = stitch_names(self.name)
-        wanted = IntentClaim(
+        return IntentClaim(
             tenant=self.tenant,
-            end_user_id=cs.end_user_id,
+            end_user_id=self.cs.end_user_id,
             idempotency_key=self.key,
             type=self.source_type,
             display_name=self.name,
             stitch_display_name=stitch_display,
             stitch_name=stitch_name,
-            session_id=cs.id,
+            session_id=self.cs.id,
             now=now,
             lease_until=now + LEASE_SECONDS,
         )
+
+    async def claim(self) -> _State:
+        """Claim again after settling an earlier intent of the key (failed, or its source gone)."""
+        services, cs = self.services, self.cs
+        wanted = self._wanted()
         async with services.db.begin() as session:
             intent = await claim_intent(session, wanted)  # under the end user's lock
             if intent is None:

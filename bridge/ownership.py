@@ -6,6 +6,7 @@ on every database); a deleted source belongs to nobody. Owners never change once
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Protocol
 
 
@@ -20,6 +21,21 @@ class Owned(Protocol):
 def tenant_key(tenant: str | None) -> str:
     """How a tenant is stored and compared: single-account mode has none and keeps ""."""
     return tenant or ""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """What never changes about a recorded source: whose it is and its type. Safe to keep per
+    process (bridge.hot_caches.OwnerCache); whether the source is still live is not."""
+
+    tenant: str
+    end_user_id: str
+    type: str
+
+
+def is_owner(end_user_id: str, tenant: str | None, owner: Owner) -> bool:
+    """Whether `owner` is this end user of this tenant (live or not is for `owns` to say)."""
+    return owner.tenant == tenant_key(tenant) and owner.end_user_id == end_user_id
 
 
 def owns(end_user_id: str, tenant: str | None, source: Owned | None) -> bool:

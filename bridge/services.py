@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.clock import Clock
 from bridge.events import Outbox
+from bridge.hot_caches import CheckCache, OwnerCache
 from bridge.metrics import Metrics
 from bridge.settings import Settings
 from bridge.stitch.client import StitchAccount, StitchClient
@@ -109,6 +110,8 @@ class Services:
     transport: httpx.AsyncBaseTransport | None = None
     seen_sessions: SeenSessions = field(default_factory=lambda: SeenSessions())
     session_rate_limit: SessionRateLimit = field(default_factory=lambda: SessionRateLimit())
+    owners: OwnerCache = field(default_factory=OwnerCache)
+    checks: CheckCache = field(default_factory=CheckCache)
 
     async def account_for(self, tenant: str | None) -> StitchAccount:
         """The Stitch account that acts for this tenant (the one account in single-account mode)."""

@@ -1,21 +1,24 @@
 """Queries of source creation (bridge.creation): claiming, releasing and locking an intent.
 
-The caller owns the transaction. A conflict on the intents' unique indexes is answered here, in
-a savepoint, as "not claimed": the caller's transaction stays usable and no database error
-crosses into the domain.
+The caller owns the transaction. A conflict on the intents' unique indexes is answered here as
+"not claimed" (an insert that skips it, or a savepoint around a reopen): the caller's
+transaction stays usable and no database error crosses into the domain.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Table, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.clock import new_id
-from bridge.store.queries import intent_by_key, lock_end_user
+from bridge.store.queries import insert_or_skip, intent_by_key, lock_end_user
 from bridge.store.tables import CreationIntent
+
+_INTENTS: Table = CreationIntent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -41,34 +44,45 @@ async def claim_intent(session: AsyncSession, claim: IntentClaim) -> CreationInt
     so the caller may count and check under it before committing. A key whose earlier attempt
     failed is tried again under the new Stitch name; a key in use (pending or created) or a
     type with a creation already pending is not claimed."""
-    # The lock's write also opens the SQLite transaction, so the savepoint below is nested in
-    # it (pysqlite begins one only at a write) and a caller's rollback takes the intent back.
     await lock_end_user(session, claim.tenant, claim.end_user_id)
     existing = await intent_by_key(session, claim.tenant, claim.end_user_id, claim.idempotency_key)
+    if existing is None:
+        return await insert_intent(session, claim)
     try:
+        # The lock's write opened the SQLite transaction, so this savepoint is nested in it
+        # (pysqlite begins one only at a write) and a caller's rollback takes the intent back.
         async with session.begin_nested():
-            if existing is not None:
-                return await _reopen(session, existing, claim)
-            intent = CreationIntent(
-                id=new_id("ci", 16),
-                tenant=claim.tenant,
-                end_user_id=claim.end_user_id,
-                idempotency_key=claim.idempotency_key,
-                type=claim.type,
-                display_name=claim.display_name,
-                stitch_display_name=claim.stitch_display_name,
-                stitch_name=claim.stitch_name,
-                state="pending",
-                source_id=None,
-                session_id=claim.session_id,
-                created_at=claim.now,
-                lease_until=claim.lease_until,
-            )
-            session.add(intent)
-            await session.flush()
-            return intent
+            return await _reopen(session, existing, claim)
     except IntegrityError:
         return None  # the one pending creation of this end user and type is another's
+
+
+async def insert_intent(session: AsyncSession, claim: IntentClaim) -> CreationIntent | None:
+    """A new pending intent for a key that has none, or None when the unique indexes hold
+    another (a concurrent request's for the key, or this end user's pending one of the type).
+
+    One statement that skips a conflict instead of raising (no savepoint, and the caller's
+    transaction stays usable); the caller holds the end user's lock. The intent returned
+    belongs to no session: its fields are what was written."""
+    values: dict[str, Any] = {
+        "id": new_id("ci", 16),
+        "tenant": claim.tenant,
+        "end_user_id": claim.end_user_id,
+        "idempotency_key": claim.idempotency_key,
+        "type": claim.type,
+        "display_name": claim.display_name,
+        "stitch_display_name": claim.stitch_display_name,
+        "stitch_name": claim.stitch_name,
+        "state": "pending",
+        "source_id": None,
+        "session_id": claim.session_id,
+        "created_at": claim.now,
+        "lease_until": claim.lease_until,
+    }
+    result = await session.execute(insert_or_skip(session, _INTENTS).values(**values))
+    if getattr(result, "rowcount", 0) != 1:
+        return None
+    return CreationIntent(**values)
 
 
 async def _reopen(

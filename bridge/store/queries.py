@@ -6,12 +6,24 @@ import hashlib
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import delete, event, func, select, text, update
+from sqlalchemy import Insert, Table, delete, event, func, select, text, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bridge.clock import new_id
 from bridge.store.tables import ConnectSessionRow, CreationIntent, EventRow, SourceRow, UsedToken
+
+_SESSIONS: Table = ConnectSessionRow.__table__  # type: ignore[assignment]
+
+
+def insert_or_skip(session: AsyncSession, table: Table) -> Insert:
+    """INSERT that skips a row conflicting with a unique index instead of raising (SQLite and
+    PostgreSQL both say ON CONFLICT DO NOTHING): one statement, no savepoint."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    return insert(table).on_conflict_do_nothing()
 
 
 async def record_session(
@@ -25,23 +37,19 @@ async def record_session(
     expires_at: float,
     now: float,
 ) -> None:
-    if await session.get(ConnectSessionRow, id) is not None:
-        return
-    try:
-        async with session.begin_nested():
-            session.add(
-                ConnectSessionRow(
-                    id=id,
-                    tenant=tenant,
-                    end_user_id=end_user_id,
-                    source_types=source_types,
-                    source_id=source_id,
-                    expires_at=expires_at,
-                    first_used_at=now,
-                )
-            )
-    except IntegrityError:
-        pass  # recorded by a concurrent request: same facts
+    """A session's first use; a session already recorded (by a concurrent request, another
+    replica) is left as it is: same facts, first use kept."""
+    await session.execute(
+        insert_or_skip(session, _SESSIONS).values(
+            id=id,
+            tenant=tenant,
+            end_user_id=end_user_id,
+            source_types=source_types,
+            source_id=source_id,
+            expires_at=expires_at,
+            first_used_at=now,
+        )
+    )
 
 
 async def get_source(session: AsyncSession, source_id: int) -> SourceRow | None:

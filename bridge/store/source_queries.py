@@ -1,13 +1,28 @@
-"""Queries on the sources table that write or lock; the caller owns the transaction."""
+"""Queries on the sources table that write or lock (the caller owns the transaction), and the
+widget poll's read, which needs none."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import bindparam, select
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from bridge.store.tables import SourceRow
+
+_SOURCES = SourceRow.__table__
+# Built once: the statement's compiled form is cached by SQLAlchemy under the same key.
+_SOURCE_BY_ID = select(_SOURCES).where(_SOURCES.c.id == bindparam("source_id"))
+
+
+async def read_source(engine: AsyncEngine, source_id: int) -> SourceRow | None:
+    """The source's row as committed now: one Core statement on a pooled connection, without
+    an ORM session (the widget poll's read, several a second per end user waiting). The row
+    returned belongs to no session: for reading; writes go through `lock_source`."""
+    async with engine.connect() as connection:
+        result = await connection.execute(_SOURCE_BY_ID, {"source_id": source_id})
+        found = result.mappings().first()
+    return None if found is None else SourceRow(**found)
 
 
 async def lock_source(session: AsyncSession, source_id: int) -> SourceRow | None:
