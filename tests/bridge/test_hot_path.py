@@ -36,7 +36,7 @@ def _create(widget: httpx.Client) -> int:
 
 
 def _stitch_calls(stack: Stack, suffix: str) -> list[str]:
-    log = httpx.get(f"{stack.emulator_url}/_emulator/requests").json()["requests"]
+    log = stack.emulator_http().get("/_emulator/requests").json()["requests"]
     return [r["path"] for r in log if r["method"] == "GET" and r["path"].endswith(suffix)]
 
 
@@ -73,7 +73,7 @@ def test_a_stranger_is_refused_from_the_owner_cache_without_the_database_or_stit
     assert owner.get(f"/v1/sources/{source_id}").status_code == 200  # the owner is now known
     stranger = stack.widget(end_user="stranger")
     stranger.get("/v1/source-types")  # the stranger's session is recorded before counting
-    httpx.delete(f"{stack.emulator_url}/_emulator/requests").raise_for_status()
+    stack.emulator_http().delete("/_emulator/requests").raise_for_status()
     row_reads.began.clear()
 
     refused = stranger.get(f"/v1/sources/{source_id}")
@@ -112,7 +112,7 @@ def test_an_unchanged_poll_writes_nothing(stack: Stack) -> None:
 def test_concurrent_polls_of_an_unfinished_source_share_one_check_call(stack: Stack) -> None:
     owner = stack.widget(end_user="owner")
     source_id = _create(owner)
-    httpx.delete(f"{stack.emulator_url}/_emulator/requests").raise_for_status()
+    stack.emulator_http().delete("/_emulator/requests").raise_for_status()
     widgets = [stack.widget(end_user="owner") for _ in range(8)]  # tabs of one end user
 
     with ThreadPoolExecutor(len(widgets)) as pool:
@@ -133,7 +133,7 @@ def test_concurrent_polls_of_an_unfinished_source_share_one_check_call(stack: St
 
 def test_a_failed_check_shows_within_seconds_of_the_cached_running_one(stack: Stack) -> None:
     script = {"outcome": "failure", "discovery_error_message": "FATAL: password rejected"}
-    httpx.post(f"{stack.emulator_url}/_emulator/checks", json=script).raise_for_status()
+    stack.emulator_http().post("/_emulator/checks", json=script).raise_for_status()
     owner = stack.widget(end_user="owner")
     source_id = _create(owner)
     running = owner.get(f"/v1/sources/{source_id}").json()
