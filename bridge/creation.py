@@ -28,11 +28,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bridge.catalogue import display_name_for
 from bridge.clock import new_id
 from bridge.errors import BridgeError
-from bridge.intents import adopt, fail, find_by_name, reconcile_intent, release
+from bridge.intents import adopt, create_upstream, reconcile_intent
 from bridge.ownership import tenant_key
 from bridge.services import Services
 from bridge.sources import observe
-from bridge.stitch import errors as stitch_errors
 from bridge.stitch.models import Source
 from bridge.stitchjs_gate import ephemeral_tokens_allowed, refusal
 from bridge.store import queries as q
@@ -236,10 +235,20 @@ class _Creation:
             )
             if unfinished is not None:
                 return _Resume(unfinished.id)
-            # Looked at under the lock just taken: nothing can have changed since.
             intent = await insert_intent(session, self._wanted())
             if intent is None:
                 return _Wait()  # this end user is creating this type right now: join it
+            # Looked at again after the write: adopting a source (another request's, another
+            # replica's, the reconciler's) does not take the end user's lock, so a pending
+            # creation of this type may have become a source since the look above. Then the
+            # write found no pending intent to conflict with, and this one is not kept.
+            unfinished = await q.unfinished_source(
+                session, self.tenant, self.cs.end_user_id, self.source_type
+            )
+            if unfinished is not None:
+                source_id = unfinished.id
+                await session.rollback()
+                return _Resume(source_id)
             await self._refuse_past_limit(session)
         return _Call(intent)
 
@@ -353,42 +362,8 @@ class _Creation:
         return _Done(Created(row=row, upstream=upstream, created=False))
 
     async def call(self, intent: CreationIntent) -> _State:
-        upstream = await _create_upstream(self.services, self.cs, intent, self.properties)
+        account = await self.services.account_for(self.cs.tenant)
+        upstream = await create_upstream(self.services, account, intent, self.properties)
         row = await adopt(self.services, intent, upstream)
         self.services.metrics.sources_created.inc()
         return _Done(Created(row=row, upstream=upstream, created=True))
-
-
-async def _create_upstream(
-    services: Services,
-    cs: ConnectSession,
-    intent: CreationIntent,
-    properties: dict[str, Any] | None,
-) -> Source:
-    """Stitch's source for the intent: created now, or found by name after a lost answer."""
-    account = await services.account_for(cs.tenant)
-    try:
-        return await account.create_source(
-            type=intent.type, display_name=intent.stitch_display_name, properties=properties
-        )
-    except stitch_errors.StitchInvalidName:
-        # Our name is taken: by our own earlier attempt whose answer was lost, or by nobody.
-        found = await find_by_name(account, intent)
-        if found is None:
-            await fail(services, intent)
-            raise
-        return found
-    except (stitch_errors.StitchTransportError, stitch_errors.StitchUnavailable):
-        # Stitch may have created it and the answer was lost: look before saying anything.
-        try:
-            found = await find_by_name(account, intent)
-        except stitch_errors.StitchError:
-            found = None  # still unreachable: the intent stays pending for the reconciler
-        if found is None:
-            # No call of ours is in flight any more: let the next attempt reconcile at once.
-            await release(services, intent)
-            raise
-        return found
-    except stitch_errors.StitchError:
-        await fail(services, intent)
-        raise

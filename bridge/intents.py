@@ -1,4 +1,5 @@
-"""Settling a creation intent from what Stitch has (bridge.creation writes the intents).
+"""A creation intent at Stitch: creating its source, and settling the intent from what Stitch
+has (bridge.creation writes the intents).
 
 The Stitch display name carries the intent's reference, so its source is found again by name
 after a lost answer; adopting it records the end user's ownership once, whoever adopts first
@@ -7,8 +8,11 @@ after a lost answer; adopting it records the end user's ownership once, whoever 
 
 from __future__ import annotations
 
+from typing import Any
+
 from bridge.services import Services
 from bridge.sources import observe, record_event
+from bridge.stitch import errors as stitch_errors
 from bridge.stitch.client import StitchAccount
 from bridge.stitch.models import Source
 from bridge.store import creation_queries as cq
@@ -82,3 +86,37 @@ async def reconcile_intent(services: Services, intent: CreationIntent) -> Source
     if intent.lease_until <= services.clock.time():
         await fail(services, intent)
     return None
+
+
+async def create_upstream(
+    services: Services,
+    account: StitchAccount,
+    intent: CreationIntent,
+    properties: dict[str, Any] | None,
+) -> Source:
+    """Stitch's source for the intent: created now, or found by name after a lost answer."""
+    try:
+        return await account.create_source(
+            type=intent.type, display_name=intent.stitch_display_name, properties=properties
+        )
+    except stitch_errors.StitchInvalidName:
+        # Our name is taken: by our own earlier attempt whose answer was lost, or by nobody.
+        found = await find_by_name(account, intent)
+        if found is None:
+            await fail(services, intent)
+            raise
+        return found
+    except (stitch_errors.StitchTransportError, stitch_errors.StitchUnavailable):
+        # Stitch may have created it and the answer was lost: look before saying anything.
+        try:
+            found = await find_by_name(account, intent)
+        except stitch_errors.StitchError:
+            found = None  # still unreachable: the intent stays pending for the reconciler
+        if found is None:
+            # No call of ours is in flight any more: let the next attempt reconcile at once.
+            await release(services, intent)
+            raise
+        return found
+    except stitch_errors.StitchError:
+        await fail(services, intent)
+        raise
