@@ -63,15 +63,18 @@ def create_app(
     *,
     transport: httpx.AsyncBaseTransport | None = None,
     clock: Clock | None = None,
+    assets: AssetCache | None = None,
 ) -> Starlette:
     """The bridge as an ASGI app. `transport` replaces the network to Stitch and to OAuth
-    providers (tests run the emulator there)."""
+    providers (tests run the emulator there); `assets` is the cache that builds the widget's
+    files, once per app (the demo reads the widget's version from it before serving)."""
     metrics = Metrics()
+    assets = assets or AssetCache()
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[dict[str, object]]:
         async with open_services(
-            settings, transport=transport, clock=clock, metrics=metrics
+            settings, transport=transport, clock=clock, metrics=metrics, assets=assets
         ) as services:
             yield {"services": services}
 
@@ -104,7 +107,6 @@ def create_app(
         },
         lifespan=lifespan,
     )
-    app.state.assets = AssetCache()  # the widget's files, built once per app on first request
     return app
 
 

@@ -25,6 +25,7 @@ import httpx
 import uvicorn
 from starlette.applications import Starlette
 
+from bridge.assets import AssetCache
 from bridge.clock import Clock, SystemClock
 from bridge.oauth_apps import OAuthApp
 from bridge.settings import JOBS_LIMIT, Settings, SettingsError
@@ -168,8 +169,9 @@ def start_stack(
         from bridge.app import create_app as create_bridge
 
         clock = bridge_clock or SystemClock()
-        bridge = create_bridge(settings, clock=clock)
-        demo = _demo_site(keys, settings, bridge, demo_url, demo_session_ttl)
+        assets = AssetCache()
+        bridge = create_bridge(settings, clock=clock, assets=assets)
+        demo = _demo_site(keys, settings, assets, demo_url, demo_session_ttl)
         stack.enter_context(_serving(emulator, emulator_sock, "emulator"))
         if settings.oauth_apps:
             _register_oauth_client(emulator_url, keys, bridge_url)
@@ -249,14 +251,14 @@ def _bridge_settings(
 
 
 def _demo_site(
-    keys: _Secrets, settings: Settings, bridge: Starlette, demo_url: str, session_ttl: int | None
+    keys: _Secrets, settings: Settings, assets: AssetCache, demo_url: str, session_ttl: int | None
 ) -> Starlette:
     from demo_site import DemoConfig
     from demo_site import create_app as create_demo
 
     # The page embeds the widget as the README recommends: its immutable URL with integrity
     # (built here, once, by the bridge's own asset cache).
-    widget = bridge.state.assets.get("widget.js")
+    widget = assets.get("widget.js")
     return create_demo(
         DemoConfig(
             bridge_url=settings.public_url,

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker
 
+from bridge.assets import AssetCache
 from bridge.clock import Clock, SystemClock
 from bridge.events import Outbox
 from bridge.metrics import Metrics
@@ -62,6 +63,7 @@ async def open_services(
     metrics: Metrics | None = None,
     run_migrations: bool = True,
     run_workers: bool = True,
+    assets: AssetCache | None = None,
 ) -> AsyncIterator[Services]:
     clock = clock or SystemClock()
     engine = create_engine(settings.database_url)
@@ -92,6 +94,7 @@ async def open_services(
         outbox=outbox,
         tenant_token=tenant_access_token,
         transport=transport,
+        assets=assets or AssetCache(),
     )
     workers = []
     if run_workers:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bridge.assets import AssetCache
 from bridge.clock import Clock
 from bridge.events import Outbox
 from bridge.hot_caches import CheckCache, OwnerCache
@@ -108,6 +109,8 @@ class Services:
     tenant_token: Callable[[Services, str | None], Awaitable[str]]
     # The way out to Stitch and to OAuth providers: None is the network; tests pass an app.
     transport: httpx.AsyncBaseTransport | None = None
+    # The widget's files, built once per app on first request (create_app makes the cache).
+    assets: AssetCache = field(default_factory=lambda: AssetCache())
     seen_sessions: SeenSessions = field(default_factory=lambda: SeenSessions())
     session_rate_limit: SessionRateLimit = field(default_factory=lambda: SessionRateLimit())
     owners: OwnerCache = field(default_factory=OwnerCache)

@@ -1,6 +1,6 @@
 """The widget's files: `/widget.js` (short-lived), `/widget.<version>.js` (immutable), `/widget.css`.
 
-Bodies come built from the app's AssetCache; a route only negotiates the encoding and the ETag.
+Bodies come built from the app's AssetCache (in its Services); a route only negotiates the encoding and the ETag.
 """
 
 from __future__ import annotations
@@ -11,7 +11,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
-from bridge.assets import Asset, AssetCache, etag_matches, negotiate
+from bridge.api.common import services_of
+from bridge.assets import Asset, etag_matches, negotiate
 from bridge.errors import BridgeError
 
 # A page that names /widget.js picks up a new release within five minutes, revalidating by ETag.
@@ -21,8 +22,7 @@ IMMUTABLE = "public, max-age=31536000, immutable"
 
 
 async def _asset(request: Request, name: str) -> Asset:
-    cache = request.app.state.assets
-    assert isinstance(cache, AssetCache)
+    cache = services_of(request).assets
     asset = cache.cached(name)
     if asset is None:
         # The first request builds it (about 0.2 s of compression) off the event loop.

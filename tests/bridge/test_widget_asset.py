@@ -3,13 +3,13 @@ versioned URL whose SRI value `stitch-bridge widget-integrity` prints."""
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import gzip
 import hashlib
 import subprocess
 import sys
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,6 +23,7 @@ from bridge.assets import WIDGET_PARTS, Asset, AssetCache, assemble_widget, load
 from stitch_emulator import EmulatorConfig
 from stitch_emulator import create_app as create_emulator
 from tests.bridge.conftest import APP_ORIGIN, STITCH_TOKEN, make_settings
+from tests.inprocess import app_host
 from tests.live import free_port, serve
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -169,26 +170,28 @@ def test_the_stylesheet_is_minified_compressed_and_revalidated(live: Live) -> No
     assert again.status_code == 304
 
 
-async def test_the_widget_is_compressed_once_per_app_however_many_ask() -> None:
+def test_the_widget_is_compressed_once_per_app_however_many_ask(tmp_path: Path) -> None:
     builds: list[str] = []
 
     def counting_loader(name: str) -> Asset:
         builds.append(name)
         return load_asset(name)
 
-    app = create_app(make_settings("http://127.0.0.1:9", 8700, Path("unused.db")))
-    app.state.assets = AssetCache(counting_loader)
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bridge") as client:
-        answers = await asyncio.gather(
-            *(client.get("/widget.js", headers={"Accept-Encoding": "br"}) for _ in range(4))
-        )
-        first = app.state.assets.cached("widget.js")
-        later = await client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+    assets = AssetCache(counting_loader)
+    settings = make_settings("http://127.0.0.1:9", 8700, tmp_path / "bridge.db")
+    with app_host() as host, host.serve(create_app(settings, assets=assets), "http://bridge"):
+        client = host.client("http://bridge")
+        br = {"Accept-Encoding": "br"}
+        with ThreadPoolExecutor(4) as pool:
+            answers = list(pool.map(lambda _: client.get("/widget.js", headers=br), range(4)))
+        first = assets.cached("widget.js")
+        later = client.get("/widget.js", headers={"Accept-Encoding": "gzip"})
+        client.close()
     assert [a.status_code for a in answers] == [200] * 4
     assert later.status_code == 200
     assert builds == ["widget.js"]
-    assert app.state.assets.cached("widget.js").br is first.br
+    again = assets.cached("widget.js")
+    assert first is not None and again is not None and again.br is first.br
 
 
 def test_the_widget_is_every_part_once_in_the_declared_order_inside_one_strict_iife() -> None:

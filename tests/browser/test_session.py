@@ -8,17 +8,27 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.flows import SPECS, Driver, events
+from tests.waiting import eventually
 
 pytestmark = pytest.mark.browser
 
 SESSION_TTL = 3  # seconds: the flow below outlasts two of them
 
 
+def _time_passes(stack: Any, page: Any, seconds: float) -> None:
+    """The person waits `seconds`: the page's clock and the bridge's move on together, at once
+    (the page's timers that fall due in between fire, as they would have)."""
+    stack.bridge_clock.advance(seconds)
+    page.clock.fast_forward(int(seconds * 1000))
+
+
 @pytest.mark.parametrize("driver", ["stitchjs", "native"])
 def test_a_flow_longer_than_the_session_lifetime_still_connects(
     stacks: Any, demo_for: Any, user: str, shots: Any, driver: str
 ) -> None:
-    demo = demo_for(stacks(driver, session_ttl=SESSION_TTL))
+    stack = stacks(driver, session_ttl=SESSION_TTL, movable_clock=True)
+    demo = demo_for(stack)
+    demo.context.clock.install(time=stack.bridge_clock.time())  # the page keeps the bridge's time
     page = demo.open(user)
     if driver == "stitchjs":
         with page.expect_popup():
@@ -28,8 +38,8 @@ def test_a_flow_longer_than_the_session_lifetime_still_connects(
         expect(page.get_by_test_id("stitch-bridge").get_by_test_id("submit")).to_be_visible()
 
     # The person takes their time: longer than two session lifetimes pass before they go on.
-    page.wait_for_timeout(SESSION_TTL * 2 * 1000 + 500)
-    assert events(page, "session_renewed"), events(page)
+    _time_passes(stack, page, SESSION_TTL * 2 + 0.5)
+    eventually(lambda: events(page, "session_renewed"), "the widget to renew its session")
 
     Driver(page, SPECS["platform.recurly"], shots).run()
     assert [s["status"] for s in demo.sources(user)] == ["connected"]
@@ -39,12 +49,14 @@ def test_a_flow_longer_than_the_session_lifetime_still_connects(
 def test_a_session_the_bridge_calls_expired_is_renewed_once_and_the_call_retried(
     stacks: Any, demo_for: Any, user: str, shots: Any
 ) -> None:
-    demo = demo_for(stacks("native", session_ttl=SESSION_TTL))
+    stack = stacks("native", session_ttl=SESSION_TTL, movable_clock=True)
+    demo = demo_for(stack)
     page = demo.open(user)
     # A browser clock a minute slow: the widget believes its session has long to live, so only
-    # the bridge's `session_expired` answer can tell it otherwise.
+    # the bridge's `session_expired` answer can tell it otherwise. The bridge's clock passes
+    # the session's lifetime; the page's does not move.
     page.evaluate("const now = Date.now; Date.now = () => now() - 60000;")
-    page.wait_for_timeout(SESSION_TTL * 1000 + 500)
+    stack.bridge_clock.advance(SESSION_TTL + 0.5)
     assert events(page) == []
 
     page.get_by_test_id("connect-platform.recurly").click()
