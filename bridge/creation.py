@@ -238,17 +238,9 @@ class _Creation:
             intent = await insert_intent(session, self._wanted())
             if intent is None:
                 return _Wait()  # this end user is creating this type right now: join it
-            # Looked at again after the write: adopting a source (another request's, another
-            # replica's, the reconciler's) does not take the end user's lock, so a pending
-            # creation of this type may have become a source since the look above. Then the
-            # write found no pending intent to conflict with, and this one is not kept.
-            unfinished = await q.unfinished_source(
-                session, self.tenant, self.cs.end_user_id, self.source_type
-            )
-            if unfinished is not None:
-                source_id = unfinished.id
-                await session.rollback()
-                return _Resume(source_id)
+            resume = await self._resume_instead(session)
+            if resume is not None:
+                return resume
             await self._refuse_past_limit(session)
         return _Call(intent)
 
@@ -290,23 +282,31 @@ class _Creation:
 
     async def claim(self) -> _State:
         """Claim again after settling an earlier intent of the key (failed, or its source gone)."""
-        services, cs = self.services, self.cs
         wanted = self._wanted()
-        async with services.db.begin() as session:
+        async with self.services.db.begin() as session:
             intent = await claim_intent(session, wanted)  # under the end user's lock
             if intent is None:
                 return _Wait()  # this end user is creating this type right now: join it
-            # Checked after the intent's write, in its transaction: a creation that finished
-            # since `look` is seen here, and this intent is not kept.
-            unfinished = await q.unfinished_source(
-                session, self.tenant, cs.end_user_id, self.source_type
-            )
-            if unfinished is not None:
-                source_id = unfinished.id
-                await session.rollback()
-                return _Resume(source_id)
+            resume = await self._resume_instead(session)
+            if resume is not None:
+                return resume
             await self._refuse_past_limit(session)
         return _Call(intent)
+
+    async def _resume_instead(self, session: AsyncSession) -> _Resume | None:
+        """Looked at after this request's intent was written, in its transaction: adopting a
+        source (another request's, another replica's, the reconciler's) does not take the end
+        user's lock, so a pending creation of this type may have become an unfinished source
+        since the last look. The write then met no pending intent to conflict with; that
+        source is resumed instead and this intent is not kept."""
+        unfinished = await q.unfinished_source(
+            session, self.tenant, self.cs.end_user_id, self.source_type
+        )
+        if unfinished is None:
+            return None
+        source_id = unfinished.id
+        await session.rollback()
+        return _Resume(source_id)
 
     async def _refuse_past_limit(self, session: AsyncSession) -> None:
         """Called under the end user's lock, after this intent's write: it counts itself."""

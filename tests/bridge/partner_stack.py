@@ -173,7 +173,7 @@ def _emulator_config(public: str) -> EmulatorConfig:
     )
 
 
-def _register_app(emulator: httpx.Client, public: str) -> None:
+def register_app(emulator: httpx.Client, public: str) -> None:
     """The SaaS registers its white-label OAuth app with the provider (the emulator's)."""
     registered = emulator.post(
         "/_emulator/provider/clients",
@@ -212,7 +212,7 @@ def partner_stack(
             host=host,
             upstream=upstream,
         )
-        _register_app(host.client(EMULATOR_URL), BRIDGE_URL)
+        register_app(host.client(EMULATOR_URL), BRIDGE_URL)
         app = create_app(settings, clock=stack.clock, transport=upstream)
         with host.serve(app, BRIDGE_URL):
             stack.mounts = dict(host.mounts)
@@ -233,7 +233,7 @@ def _live_partner_stack(
     database = tmp_path / "bridge.db"
     with serve(emulator_app) as emulator:
         with httpx.Client(base_url=emulator.url) as client:
-            _register_app(client, public)
+            register_app(client, public)
         settings = partner_settings(emulator.url, public, database, **overrides)
         stack = PartnerStack(
             bridge_url=public,

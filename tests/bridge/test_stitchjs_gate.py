@@ -32,7 +32,12 @@ from tests.bridge.conftest import (
     Stack,
     make_settings,
 )
-from tests.bridge.partner_stack import APP_CLIENT_ID, APP_CLIENT_SECRET, consent_at_provider
+from tests.bridge.partner_stack import (
+    APP_CLIENT_ID,
+    APP_CLIENT_SECRET,
+    consent_at_provider,
+    register_app,
+)
 from tests.bridge.processes import Bridge, bridge_env
 from tests.live import free_port, serve
 
@@ -80,16 +85,8 @@ class Bodies:
 
 def _hubspot_app(emulator_url: str, bridge_url: str) -> OAuthApp:
     """The SaaS's own HubSpot OAuth app, registered with the emulator's fake provider."""
-    registered = httpx.post(
-        f"{emulator_url}/_emulator/provider/clients",
-        json={
-            "client_id": APP_CLIENT_ID,
-            "client_secret": APP_CLIENT_SECRET,
-            "name": "Acme Analytics",
-            "redirect_uris": [f"{bridge_url}/v1/oauth/provider/callback"],
-        },
-    )
-    assert registered.status_code == 200, registered.text
+    with httpx.Client(base_url=emulator_url) as emulator:
+        register_app(emulator, bridge_url)
     return OAuthApp(
         source_type="platform.hubspot",
         client_id=APP_CLIENT_ID,
