@@ -235,14 +235,7 @@ class _Creation:
             )
             if unfinished is not None:
                 return _Resume(unfinished.id)
-            intent = await insert_intent(session, self._wanted())
-            if intent is None:
-                return _Wait()  # this end user is creating this type right now: join it
-            resume = await self._resume_instead(session)
-            if resume is not None:
-                return resume
-            await self._refuse_past_limit(session)
-        return _Call(intent)
+            return await self._claimed(session, await insert_intent(session, self._wanted()))
 
     async def settle(self, intent: CreationIntent) -> _State:
         """The answer for a repeated key, or on to (re)create it."""
@@ -284,13 +277,17 @@ class _Creation:
         """Claim again after settling an earlier intent of the key (failed, or its source gone)."""
         wanted = self._wanted()
         async with self.services.db.begin() as session:
-            intent = await claim_intent(session, wanted)  # under the end user's lock
-            if intent is None:
-                return _Wait()  # this end user is creating this type right now: join it
-            resume = await self._resume_instead(session)
-            if resume is not None:
-                return resume
-            await self._refuse_past_limit(session)
+            return await self._claimed(session, await claim_intent(session, wanted))
+
+    async def _claimed(self, session: AsyncSession, intent: CreationIntent | None) -> _State:
+        """Where an intent claimed in `session`, under the end user's lock, leads; the caller's
+        transaction commits the claim on the way out (or rolls it back on a refusal)."""
+        if intent is None:
+            return _Wait()  # this end user is creating this type right now: join it
+        resume = await self._resume_instead(session)
+        if resume is not None:
+            return resume
+        await self._refuse_past_limit(session)
         return _Call(intent)
 
     async def _resume_instead(self, session: AsyncSession) -> _Resume | None:
