@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -72,4 +73,12 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     Playwright's sync API leaves an event loop marked running in its process's main thread,
     which would break every asyncio test that came after it there."""
     browser_files = {item.path for item in items if item.get_closest_marker("browser")}
-    items.sort(key=lambda item: item.path in browser_files)
+    # Among them, files with more tests first: a browser test takes seconds, so the longest
+    # files start early and the short ones fill the workers' last minutes.
+    per_file = Counter(item.path for item in items)
+    items.sort(
+        key=lambda item: (
+            item.path in browser_files,
+            -per_file[item.path] * (item.path in browser_files),
+        )
+    )
