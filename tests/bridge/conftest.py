@@ -58,6 +58,7 @@ class Stack:
     # ...and for services a test opens beside the bridge: their loop and their way to Stitch.
     host: AppHost | None = None
     upstream: httpx.AsyncBaseTransport | None = None
+    stitch_client: httpx.Client | None = None
 
     def run(self, work: Callable[[], Awaitable[T]]) -> T:
         """Run `work` on the stack's loop (in-process) or a loop of its own (live)."""
@@ -84,10 +85,13 @@ class Stack:
         return self._client(headers or {})
 
     def emulator_http(self) -> httpx.Client:
-        """A client of the emulator's own API (`/_emulator/...`) and of Stitch's."""
-        client = httpx.Client(base_url=self.emulator_url, timeout=60, mounts=self.mounts)
-        self.clients.append(client)
-        return client
+        """The client of the emulator's own API (`/_emulator/...`) and of Stitch's (one, kept)."""
+        if self.stitch_client is None:
+            self.stitch_client = httpx.Client(
+                base_url=self.emulator_url, timeout=60, mounts=self.mounts
+            )
+            self.clients.append(self.stitch_client)
+        return self.stitch_client
 
     def backend(self) -> httpx.Client:
         """The SaaS backend: server to server, with the API key."""
