@@ -26,8 +26,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench import overhead, postgres, procs, wrk
+from bench import overhead, procs, wrk
 from bench.report import Row
+from tests import postgres
 
 TAX_TARGET = 1.10
 CHECK_SECONDS = 3600.0
@@ -78,7 +79,7 @@ class Figures:
 
 def _load(
     replicas: list[procs.Server],
-    db: postgres.Postgres,
+    db: postgres.PostgresServer,
     argv_for: Callable[[int, procs.Server], list[str]],
     duration: float,
     cpus: set[int] | None,
@@ -100,7 +101,7 @@ def _load(
 
 def _measure(
     replicas: list[procs.Server],
-    db: postgres.Postgres,
+    db: postgres.PostgresServer,
     widgets: list[tuple[str, str]],
     work_dir: Path,
     duration: float,
@@ -155,7 +156,7 @@ def run(
     one, two = Figures.empty(), Figures.empty()
 
     with (
-        postgres.server(bin_dir) as db,
+        postgres.postgres_server(bin_dir) as db,
         procs.emulator(work_dir, check_delay=CHECK_SECONDS) as emulator,
     ):
         if cores is not None:

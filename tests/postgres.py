@@ -1,9 +1,10 @@
-"""A throwaway PostgreSQL server for tests, from Debian's binaries, on a temp dir and a free port.
+"""A throwaway PostgreSQL server, from Debian's binaries, on a temp dir and a free port: for the
+tests (tests/scale/conftest.py) and for the replica benchmark (bench/replicas.py), which is why
+nothing here needs pytest.
 
 `initdb` and `postgres` refuse to run as root, so as root they run as the `postgres` system user
-(`runuser -u postgres --`); otherwise as whoever runs the tests. The server listens on 127.0.0.1
-only, trusts local connections (it holds nothing but test data) and skips fsync. Without the
-binaries, tests that need it are skipped locally with a clear message and fail in CI.
+(`runuser -u postgres --`); otherwise as whoever runs them. The server listens on 127.0.0.1
+only, trusts local connections (it holds nothing but test data) and skips fsync.
 """
 
 from __future__ import annotations
@@ -21,14 +22,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import pytest
-
 from tests.live import free_port
 
 BINARIES_GLOB = "/usr/lib/postgresql/*/bin"
 SYSTEM_USER = "postgres"
 ROLE = "bridge"
 _SAFE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
+MISSING = f"PostgreSQL binaries not found in {BINARIES_GLOB} (apt-get install postgresql)"
 
 
 def find_binaries() -> Path | None:
@@ -45,20 +45,6 @@ def find_binaries() -> Path | None:
         if all((path / tool).is_file() for tool in ("initdb", "pg_ctl", "postgres", "psql")):
             return path
     return None
-
-
-def require_binaries() -> Path:
-    """The binaries, or a skip (locally) / a failure (CI=true) that says how to get them."""
-    found = find_binaries()
-    if found is not None:
-        return found
-    message = (
-        f"PostgreSQL tests need Debian's server binaries in {BINARIES_GLOB} "
-        "(apt-get install postgresql; .ci/run installs it)"
-    )
-    if os.environ.get("CI") == "true":
-        pytest.fail(message, pytrace=False)
-    pytest.skip(message)
 
 
 @dataclass(frozen=True)
@@ -93,6 +79,31 @@ class PostgresServer:
         self.psql(f"CREATE DATABASE {name}")
         return self.url(name)
 
+    def postmaster_pid(self) -> int:
+        return int((self.data_dir / "postmaster.pid").read_text().split()[0])
+
+    def processes(self) -> list[int]:
+        """The postmaster and its children (backends, checkpointer, …)."""
+        root = self.postmaster_pid()
+        found = [root]
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            with contextlib.suppress(OSError, IndexError):
+                if int(stat.read_text().rsplit(")", 1)[1].split()[1]) == root:
+                    found.append(int(stat.parent.name))
+        return found
+
+    def cpu_seconds(self) -> float:
+        """CPU time of the whole server so far: live processes, and exited children's."""
+        ticks = 0
+        root = self.postmaster_pid()
+        for pid in self.processes():
+            with contextlib.suppress(OSError):
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+                ticks += int(fields[11]) + int(fields[12])
+                if pid == root:
+                    ticks += int(fields[13]) + int(fields[14])  # cutime, cstime
+        return ticks / os.sysconf("SC_CLK_TCK")
+
 
 def _as_server_user(argv: list[str]) -> list[str]:
     if os.geteuid() != 0:
@@ -112,9 +123,9 @@ def _run(argv: list[str], *, timeout: float) -> None:
 
 
 @contextlib.contextmanager
-def postgres_server(bin_dir: Path | None = None) -> Iterator[PostgresServer]:
-    """Start a fresh server, yield it, then stop it and delete its files."""
-    bin_dir = bin_dir or require_binaries()
+def postgres_server(bin_dir: Path) -> Iterator[PostgresServer]:
+    """Start a fresh server from `bin_dir` (`find_binaries`), yield it, then stop it and delete
+    its files."""
     root = Path(tempfile.mkdtemp(prefix="bridge-pg-"))
     data_dir = root / "data"
     log_file = root / "server.log"

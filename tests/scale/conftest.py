@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -10,13 +11,27 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bridge.store.schema import create_engine, migrate
-from tests.postgres import PostgresServer, postgres_server
+from tests.postgres import BINARIES_GLOB, PostgresServer, find_binaries, postgres_server
+
+
+def require_binaries() -> Path:
+    """The binaries, or a skip (locally) / a failure (CI=true) that says how to get them."""
+    found = find_binaries()
+    if found is not None:
+        return found
+    message = (
+        f"PostgreSQL tests need Debian's server binaries in {BINARIES_GLOB} "
+        "(apt-get install postgresql; .ci/run installs it)"
+    )
+    if os.environ.get("CI") == "true":
+        pytest.fail(message, pytrace=False)
+    pytest.skip(message)
 
 
 @pytest.fixture(scope="session")
 def postgres() -> Iterator[PostgresServer]:
     """One server for the session (skipped locally, a failure in CI, without the binaries)."""
-    with postgres_server() as server:
+    with postgres_server(require_binaries()) as server:
         yield server
 
 
