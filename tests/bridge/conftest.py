@@ -80,6 +80,11 @@ class Stack:
         self.clients.append(client)
         return client
 
+    def close(self) -> None:
+        """Close every client the test made of this stack."""
+        for client in self.clients:
+            client.close()
+
     def http(self, headers: dict[str, str] | None = None) -> httpx.Client:
         """A client of the bridge with only the headers given (none: an anonymous caller)."""
         return self._client(headers or {})
@@ -192,8 +197,7 @@ def running_stack(
             try:
                 yield stack
             finally:
-                for client in stack.clients:
-                    client.close()
+                stack.close()
                 stop(bridge, emulator)
 
 
@@ -208,25 +212,34 @@ def inprocess_stack(
     settings = make_settings(
         EMULATOR_URL, 0, database, **{"public_url": BRIDGE_URL, **bridge_overrides}
     )
-    with app_host() as host, host.serve(create_emulator(emulator_config), EMULATOR_URL) as stitch:
+    with inprocess_apps(create_emulator(emulator_config), settings, clock) as (host, upstream):
+        stack = Stack(
+            BRIDGE_URL,
+            EMULATOR_URL,
+            settings,
+            clock,
+            database,
+            mounts=dict(host.mounts),
+            host=host,
+            upstream=upstream,
+        )
+        try:
+            yield stack
+        finally:
+            stack.close()
+
+
+@contextlib.contextmanager
+def inprocess_apps(
+    emulator_app: Any, settings: Settings, clock: ManualClock
+) -> Iterator[tuple[AppHost, httpx.AsyncBaseTransport]]:
+    """The emulator at EMULATOR_URL and a bridge on `settings` at BRIDGE_URL, on one in-process
+    loop; the emulator is the bridge's transport to Stitch and to OAuth providers. Yields the
+    host and that transport (for services a test opens beside the bridge)."""
+    with app_host() as host, host.serve(emulator_app, EMULATOR_URL) as stitch:
         upstream = host.async_transport(stitch)
-        app = create_app(settings, clock=clock, transport=upstream)
-        with host.serve(app, BRIDGE_URL):
-            stack = Stack(
-                BRIDGE_URL,
-                EMULATOR_URL,
-                settings,
-                clock,
-                database,
-                mounts=dict(host.mounts),
-                host=host,
-                upstream=upstream,
-            )
-            try:
-                yield stack
-            finally:
-                for client in stack.clients:
-                    client.close()
+        with host.serve(create_app(settings, clock=clock, transport=upstream), BRIDGE_URL):
+            yield host, upstream
 
 
 @pytest.fixture

@@ -28,8 +28,8 @@ from tests.bridge.conftest import (
     SECRET_KEY,
     STITCH_TOKEN,
     Stack,
+    inprocess_apps,
 )
-from tests.inprocess import app_host
 from tests.inprocess import browser as person_browser
 from tests.live import LiveServer, free_port, serve, stop
 
@@ -200,27 +200,25 @@ def partner_stack(
     database = tmp_path / "bridge.db"
     settings = partner_settings(EMULATOR_URL, BRIDGE_URL, database, **overrides)
     emulator_app = create_emulator(_emulator_config(BRIDGE_URL))
-    with app_host() as host, host.serve(emulator_app, EMULATOR_URL) as stitch:
-        upstream = host.async_transport(stitch)
+    clock = ManualClock()
+    with inprocess_apps(emulator_app, settings, clock) as (host, upstream):
+        with host.client(EMULATOR_URL) as emulator:
+            register_app(emulator, BRIDGE_URL)
         stack = PartnerStack(
             bridge_url=BRIDGE_URL,
             emulator_url=EMULATOR_URL,
             settings=settings,
-            clock=ManualClock(),
+            clock=clock,
             database=database,
-            emulator_app=emulator_app,
+            mounts=dict(host.mounts),
             host=host,
             upstream=upstream,
+            emulator_app=emulator_app,
         )
-        register_app(host.client(EMULATOR_URL), BRIDGE_URL)
-        app = create_app(settings, clock=stack.clock, transport=upstream)
-        with host.serve(app, BRIDGE_URL):
-            stack.mounts = dict(host.mounts)
-            try:
-                yield stack
-            finally:
-                for client in stack.clients:
-                    client.close()
+        try:
+            yield stack
+        finally:
+            stack.close()
 
 
 @contextlib.contextmanager
@@ -255,8 +253,7 @@ def _live_partner_stack(
             else:
                 yield stack
         finally:
-            for client in stack.clients:
-                client.close()
+            stack.close()
 
 
 # -- what a person does in the browser, done with httpx --------------------------------------
