@@ -10,7 +10,7 @@ from bridge.creation import create_source
 from bridge.errors import BridgeError
 from bridge.limits import check_end_user_schedule
 from bridge.oauth import begin_provider_oauth, reauth_plan, reauth_result
-from bridge.ownership import owns, tenant_key
+from bridge.ownership import is_owner, tenant_key
 from bridge.services import Services
 from bridge.sources import owned_row, read_through, update_source
 from bridge.steps import NATIVE_ACTIONS, STEP_FUNCTIONS, StepPlan, plan_next_step, step_done
@@ -80,18 +80,17 @@ class StitchJsStep:
 StepStart = NativeStep | StitchJsStep
 
 
-@dataclass  # not frozen: ownership.Owned declares plain attributes
+@dataclass(frozen=True)
 class _Holder:
     """Whose a token or resume point is, in the shape the ownership predicate reads."""
 
     tenant: str
     end_user_id: str
-    deleted_at: float | None = None
 
 
 def held_by(cs: ConnectSession, tenant: str | None, end_user_id: str) -> bool:
     """Whether something recorded for (`tenant`, `end_user_id`) belongs to the session's end user."""
-    return owns(cs.end_user_id, cs.tenant, _Holder(tenant_key(tenant), end_user_id))
+    return is_owner(cs.end_user_id, cs.tenant, _Holder(tenant_key(tenant), end_user_id))
 
 
 def next_step(
@@ -293,7 +292,7 @@ async def verify_receipt(services: Services, receipt: object) -> VerifiedReceipt
     if (
         row is None
         or row.connected_at is None
-        or not owns(claim.end_user_id, claim.tenant, _Holder(row.tenant, row.end_user_id))
+        or not is_owner(claim.end_user_id, claim.tenant, row)
     ):
         raise BridgeError("receipt_invalid", "this receipt is not valid")
     return VerifiedReceipt(row, claim.completed_at)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode, urlsplit, urlunsplit
 
 from bridge.clock import new_id
 from bridge.errors import BridgeError
-from bridge.ownership import owns, tenant_key
+from bridge.ownership import is_owner, tenant_key
 from bridge.services import Services
 from bridge.store.link_queries import (
     add_link,
@@ -181,22 +181,13 @@ def link_session(services: Services, link: ConnectLink) -> LinkSession:
 async def complete_link(services: Services, link: ConnectLink, receipt: object) -> str | None:
     """Mark the link used once its flow produced a valid receipt; where to send the browser."""
     claim = services.tokens.read_receipt(receipt)
-    if not owns(claim.end_user_id, claim.tenant, _Scope(link.tenant, link.end_user_id)):
+    if not is_owner(claim.end_user_id, claim.tenant, link):  # a link is never deleted, only used
         raise BridgeError("receipt_invalid", "this receipt is not for this link")
     async with services.db.begin() as session:
         await mark_used(session, link.id, now=services.clock.time(), source_id=claim.source_id)
     if not link.return_url:
         return None
     return with_query(link.return_url, {"stitch_bridge_receipt": str(receipt)})
-
-
-@dataclass
-class _Scope:
-    """A link read as what `owns` asks of an owned record; a link is never deleted, only used."""
-
-    tenant: str
-    end_user_id: str
-    deleted_at: float | None = None
 
 
 def with_query(url: str, extra: dict[str, str]) -> str:

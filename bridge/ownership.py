@@ -10,6 +10,16 @@ from dataclasses import dataclass
 from typing import Protocol
 
 
+class Held(Protocol):
+    """Anything recorded for one end user of one tenant (a source, a token's claim, an Owner)."""
+
+    @property
+    def tenant(self) -> str: ...
+
+    @property
+    def end_user_id(self) -> str: ...
+
+
 class Owned(Protocol):
     """What the predicate reads of a stored source (SourceRow, or any record shaped like it)."""
 
@@ -33,16 +43,13 @@ class Owner:
     type: str
 
 
-def is_owner(end_user_id: str, tenant: str | None, owner: Owner) -> bool:
-    """Whether `owner` is this end user of this tenant (live or not is for `owns` to say)."""
-    return owner.tenant == tenant_key(tenant) and owner.end_user_id == end_user_id
+def is_owner(end_user_id: str, tenant: str | None, held: Held) -> bool:
+    """Whether `held` is this end user's of this tenant (live or not is for `owns` to say)."""
+    return held.tenant == tenant_key(tenant) and held.end_user_id == end_user_id
 
 
 def owns(end_user_id: str, tenant: str | None, source: Owned | None) -> bool:
     """Whether `source` is a live source of this end user of this tenant."""
     return (
-        source is not None
-        and source.deleted_at is None
-        and source.tenant == tenant_key(tenant)
-        and source.end_user_id == end_user_id
+        source is not None and source.deleted_at is None and is_owner(end_user_id, tenant, source)
     )

@@ -49,11 +49,17 @@ def check_visible(cs: ConnectSession, row: SourceRow | None) -> SourceRow:
     if (
         row is None
         or not owns(cs.end_user_id, cs.tenant, row)
-        or (cs.source_id is not None and row.id != cs.source_id)
-        or (cs.source_types is not None and row.type not in cs.source_types)
+        or not _in_scope(cs, row.id, row.type)
     ):
         raise _not_found()
     return row
+
+
+def _in_scope(cs: ConnectSession, source_id: int, source_type: str) -> bool:
+    """Whether a session scoped to one source, or to some types, reaches this source."""
+    return (cs.source_id is None or source_id == cs.source_id) and (
+        cs.source_types is None or source_type in cs.source_types
+    )
 
 
 def check_owned(row: SourceRow | None, tenant: str | None, end_user_id: str) -> SourceRow:
@@ -75,11 +81,7 @@ def owner_of(row: SourceRow) -> Owner:
 
 def may_see(cs: ConnectSession, source_id: int, owner: Owner) -> bool:
     """`check_visible`'s rule on what never changes about a source (its liveness aside)."""
-    return (
-        is_owner(cs.end_user_id, cs.tenant, owner)
-        and (cs.source_id is None or source_id == cs.source_id)
-        and (cs.source_types is None or owner.type in cs.source_types)
-    )
+    return is_owner(cs.end_user_id, cs.tenant, owner) and _in_scope(cs, source_id, owner.type)
 
 
 async def check_failed(services: Services, account: StitchAccount, upstream: Source) -> bool:
