@@ -38,6 +38,7 @@ from .retry import (
     failed_answer,
     run_with_retries,
 )
+from .wire import AiohttpTransport
 
 # StitchAccount is re-exported: callers type their accounts from here, beside the client.
 __all__ = ["DEFAULT_USER_AGENT", "StitchAccount", "StitchClient", "budget_key"]
@@ -113,20 +114,21 @@ class StitchClient:
         self._random = random
         self._wall_clock = wall_clock
         self._observer = observer
-        self._http = httpx.AsyncClient(
-            base_url=self.base_url,
-            transport=transport,
-            timeout=self._timeout,
-            headers={"User-Agent": user_agent, "Accept": "application/json"},
-            follow_redirects=False,
-            trust_env=trust_env,
-        )
+        # The transport is called directly: httpx's client layer (URL and header merging,
+        # cookies, auth and redirect hooks, none of which a Stitch call uses) cost a third of
+        # a widget poll's call to Stitch.
+        self._transport = transport or AiohttpTransport(trust_env=trust_env)
+        self._headers = {
+            "User-Agent": user_agent,
+            "Accept": "application/json",
+            "Accept-Encoding": "gzip, deflate",
+        }
 
     def __repr__(self) -> str:
         return f"StitchClient({self.base_url!r})"
 
     async def aclose(self) -> None:
-        await self._http.aclose()
+        await self._transport.aclose()
 
     async def __aenter__(self) -> StitchClient:
         return self
@@ -239,18 +241,22 @@ class StitchClient:
     async def _attempt(self, req: _Request, number: int, remaining: float) -> Any:
         """One attempt of `req`: its answer, or AttemptFailed saying whether to try again."""
         await self._acquire(req.key, remaining)
-        request = self._http.build_request(
+        request = httpx.Request(
             req.method,
-            req.path,
+            self.base_url + req.path,
             json=req.json_body,
             data=req.form_body,
-            headers=req.headers,
-            timeout=bounded_timeout(self._timeout, remaining),
+            headers={**self._headers, **req.headers},
+            extensions={"timeout": bounded_timeout(self._timeout, remaining).as_dict()},
         )
         started = self._clock()
         try:
             async with asyncio.timeout(remaining):
-                response = await self._http.send(request)
+                response = await self._transport.handle_async_request(request)
+                try:
+                    await response.aread()
+                finally:
+                    await response.aclose()
         except (httpx.RequestError, TimeoutError) as exc:
             retry = not isinstance(exc, httpx.UnsupportedProtocol) and (
                 req.repeatable or isinstance(exc, NEVER_SENT_ERRORS)
