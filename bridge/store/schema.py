@@ -10,6 +10,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+from bridge.store import sqlite_driver
 from bridge.store.budget import UpstreamBudgetRow
 from bridge.store.link_tables import ConnectLink, ResumePoint
 from bridge.store.sync_tables import JobsRequest, SyncJobEvent, SyncLease
@@ -127,7 +128,9 @@ def create_engine(url: str) -> AsyncEngine:
         # in-memory database keeps SQLAlchemy's own single-connection pool.
         in_memory = ":memory:" in url or "mode=memory" in url
         pooled = {} if in_memory else {"pool_size": 10, "max_overflow": 0}
-        engine = create_async_engine(url, connect_args=connect_args, **pooled)
+        engine = create_async_engine(
+            url, connect_args=connect_args, **pooled, **sqlite_driver.engine_options()
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]

@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
+from bridge.store.loop_reads import first_row
 from bridge.store.tables import SourceRow
 
 _SOURCES = SourceRow.__table__
@@ -16,12 +17,11 @@ _SOURCE_BY_ID = select(_SOURCES).where(_SOURCES.c.id == bindparam("source_id"))
 
 
 async def read_source(engine: AsyncEngine, source_id: int) -> SourceRow | None:
-    """The source's row as committed now: one Core statement on a pooled connection, without
-    an ORM session (the widget poll's read, several a second per end user waiting). The row
-    returned belongs to no session: for reading; writes go through `lock_source`."""
-    async with engine.connect() as connection:
-        result = await connection.execute(_SOURCE_BY_ID, {"source_id": source_id})
-        found = result.mappings().first()
+    """The source's row as committed now: one Core statement without an ORM session, on SQLite
+    in the event loop (`loop_reads`), else on a pooled connection (the widget poll's read,
+    several a second per end user waiting). The row returned belongs to no session: for
+    reading; writes go through `lock_source`."""
+    found = await first_row(engine, _SOURCE_BY_ID, {"source_id": source_id})
     return None if found is None else SourceRow(**found)
 
 

@@ -15,6 +15,7 @@ import pytest
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from bridge.store import loop_reads
 from stitch_emulator import EmulatorConfig
 from tests.bridge.conftest import RECURLY_PROPERTIES, STITCH_TOKEN, Stack
 
@@ -42,7 +43,7 @@ def _stitch_calls(stack: Stack, suffix: str) -> list[str]:
 
 class RowReads:
     """When the bridge's engines began reading a source's row by id (every engine of this
-    process: the bridge under test runs in it)."""
+    process: the bridge under test runs in it), through the pool or in the event loop."""
 
     SQL = "FROM sources WHERE sources.id = "
 
@@ -56,8 +57,15 @@ class RowReads:
 
 
 @pytest.fixture
-def row_reads() -> Iterator[RowReads]:
+def row_reads(monkeypatch: pytest.MonkeyPatch) -> Iterator[RowReads]:
     reads = RowReads()
+    in_loop = loop_reads.LoopReader.first
+
+    def first(reader: loop_reads.LoopReader, statement: Any, *rest: Any) -> Any:
+        reads(None, None, str(statement))
+        return in_loop(reader, statement, *rest)
+
+    monkeypatch.setattr(loop_reads.LoopReader, "first", first)
     event.listen(Engine, "before_cursor_execute", reads)
     try:
         yield reads
@@ -83,6 +91,7 @@ def test_a_stranger_is_refused_from_the_owner_cache_without_the_database_or_stit
     assert row_reads.began == []
     assert _stitch_calls(stack, f"/v4/sources/{source_id}") == []
     assert owner.get(f"/v1/sources/{source_id}").status_code == 200
+    assert len(row_reads.began) == 1  # the owner's poll is read, and counted
 
 
 def test_a_deleted_source_is_not_found_though_its_owner_is_cached(stack: Stack) -> None:
