@@ -21,7 +21,7 @@ from bridge.settings import Settings
 from bridge.stitch.budget import UpstreamBudget
 from bridge.stitch.client import StitchClient
 from bridge.store.budget import DatabaseBudget
-from bridge.store.schema import create_engine, migrate
+from bridge.store.schema import create_engine, migrate, side_engine
 from bridge.tenants import tenant_access_token
 from bridge.tokens import Tokens
 from bridge.version import __version__
@@ -71,7 +71,8 @@ async def open_services(
         await migrate(engine)
     db = async_sessionmaker(engine, expire_on_commit=False)
     metrics = metrics or Metrics()
-    budget = upstream_budget(settings, engine)
+    budget_engine = side_engine(settings.database_url, engine)
+    budget = upstream_budget(settings, budget_engine)
     metrics.upstream_queue.set_function(lambda: float(getattr(budget, "waiting", 0)))
     stitch = upstream_client(settings, transport, budget, metrics)
     outbox = Outbox(
@@ -110,3 +111,4 @@ async def open_services(
         await outbox.aclose()
         await stitch.aclose()
         await engine.dispose()
+        await budget_engine.dispose()

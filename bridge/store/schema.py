@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import Connection, event, inspect, select, text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -114,7 +115,13 @@ MIGRATIONS: list[tuple[int, str, Callable[[Connection], None]]] = [
 LATEST = MIGRATIONS[-1][0]
 
 
-def create_engine(url: str) -> AsyncEngine:
+def _in_memory(url: str) -> bool:
+    return ":memory:" in url or "mode=memory" in url
+
+
+def create_engine(url: str, *, pool_size: int = 10, driver: Any = None) -> AsyncEngine:
+    """The engine for `url`: `pool_size` pooled connections; on SQLite, `driver` is another
+    engine's (`sqlite_driver`), so that both engines' writers queue together."""
     if url.startswith("sqlite"):
         # How long a writer waits for a lock before "database is locked": 30 s unless the URL
         # says otherwise (`?timeout=2`).
@@ -123,14 +130,11 @@ def create_engine(url: str) -> AsyncEngine:
         # a new aiosqlite connection — a thread, a file open, the pragmas below — for every
         # request beyond the fifth at once and closed it after: the widget poll's p99 under 50
         # waiting end users. More connections buy SQLite nothing (one writer at a time; WAL
-        # readers are quick) and make writers wait in its busy handler, which sleeps in steps
-        # and so leaves the lock idle; waiting for a pooled connection wakes at once. An
-        # in-memory database keeps SQLAlchemy's own single-connection pool.
-        in_memory = ":memory:" in url or "mode=memory" in url
-        pooled = {} if in_memory else {"pool_size": 10, "max_overflow": 0}
-        engine = create_async_engine(
-            url, connect_args=connect_args, **pooled, **sqlite_driver.engine_options()
-        )
+        # readers are quick); waiting for a pooled connection wakes at once. An in-memory
+        # database keeps SQLAlchemy's own single-connection pool.
+        pooled = {} if _in_memory(url) else {"pool_size": pool_size, "max_overflow": 0}
+        options = sqlite_driver.engine_options() if driver is None else {"module": driver}
+        engine = create_async_engine(url, connect_args=connect_args, **pooled, **options)
 
         @event.listens_for(engine.sync_engine, "connect")
         def _pragmas(dbapi_connection, _record):  # type: ignore[no-untyped-def]
@@ -141,7 +145,18 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+
+
+def side_engine(url: str, main: AsyncEngine) -> AsyncEngine:
+    """A small pool of its own beside `main`, for the short transaction every Stitch call waits
+    on (the upstream budget's slot): in a burst, a thousand requests queue for `main`'s pool,
+    and a slot taken behind them leaves Stitch's rate unused. On SQLite its writers queue with
+    `main`'s (ahead of them: `urgent_writes`); an in-memory database has only `main`."""
+    if _in_memory(url):
+        return main
+    driver = main.dialect.dbapi if url.startswith("sqlite") else None
+    return create_engine(url, pool_size=2, driver=driver)
 
 
 def _current_version(connection: Connection) -> int:

@@ -4,6 +4,7 @@ row SQLAlchemy reads, and neither changes what a transaction sees."""
 
 from __future__ import annotations
 
+import asyncio
 import sqlite3
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -14,8 +15,9 @@ import pytest
 from sqlalchemy import exc, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from bridge.store import loop_reads
-from bridge.store.schema import create_engine, migrate
+from bridge.store import loop_reads, sqlite_driver
+from bridge.store.budget import DatabaseBudget
+from bridge.store.schema import create_engine, migrate, side_engine
 from bridge.store.source_queries import read_source
 from bridge.store.tables import SourceRow
 
@@ -188,3 +190,105 @@ async def test_an_in_memory_database_is_read_through_the_pool() -> None:
         assert columns(await read_source(memory, 7))["id"] == 7
     finally:
         await memory.dispose()
+
+
+async def _insert(engine: AsyncEngine, note: str, hold: float = 0.0) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES (:b)"), {"b": note})
+        await asyncio.sleep(hold)  # the transaction stays open, holding the writer lock
+
+
+async def _written(engine: AsyncEngine) -> list[str]:
+    """The notes in the order their transactions took the write lock."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(text("SELECT body FROM notes ORDER BY id"))
+        return [body for (body,) in rows]
+
+
+@pytest.fixture
+async def notes(engine: AsyncEngine) -> AsyncEngine:
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+    async with engine.connect(), engine.connect():
+        pass  # two pooled connections, made before anything is counted
+    return engine
+
+
+async def test_a_writer_waits_in_the_event_loop_not_in_sqlite(
+    notes: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    holder = asyncio.create_task(_insert(notes, "first", hold=0.3))
+    await asyncio.sleep(0.05)
+    trips = Trips(monkeypatch)
+    second = asyncio.create_task(_insert(notes, "second"))
+    await asyncio.sleep(0.1)
+    # Queued in the loop, woken at the commit; not sleeping in SQLite's busy handler, which
+    # leaves the lock idle for up to 100 ms after it is freed.
+    assert trips.count == 0
+    await asyncio.gather(holder, second)
+    assert await _written(notes) == ["first", "second"]
+
+
+async def test_an_urgent_writer_goes_ahead_of_the_queue(notes: AsyncEngine) -> None:
+    async def urgent() -> None:
+        with sqlite_driver.urgent_writes():
+            await _insert(notes, "urgent")
+
+    holder = asyncio.create_task(_insert(notes, "holder", hold=0.2))
+    await asyncio.sleep(0.05)
+    waiting = [asyncio.create_task(_insert(notes, f"queued-{n}")) for n in range(3)]
+    await asyncio.sleep(0.05)
+    late = asyncio.create_task(urgent())
+    await asyncio.gather(holder, *waiting, late)
+    written = await _written(notes)
+    assert written[:2] == ["holder", "urgent"]
+    assert sorted(written[2:]) == ["queued-0", "queued-1", "queued-2"]
+
+
+async def test_a_writer_that_waits_past_the_busy_timeout_fails_as_sqlite_would(
+    tmp_path: Path,
+) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'short.db'}?timeout=0.2")
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT)"))
+        holder = asyncio.create_task(_insert(engine, "holder", hold=0.6))
+        await asyncio.sleep(0.05)
+        with pytest.raises(exc.OperationalError, match="database is locked"):
+            await _insert(engine, "too late")
+        await holder
+        await _insert(engine, "after")  # the lock was handed on, not lost
+        assert await _written(engine) == ["holder", "after"]
+    finally:
+        await engine.dispose()
+
+
+async def test_the_writer_queue_survives_a_waiter_that_gives_up() -> None:
+    queue = sqlite_driver.WriterQueue()
+    await queue.acquire()
+    quitter = asyncio.create_task(queue.acquire())
+    patient = asyncio.create_task(queue.acquire())
+    await asyncio.sleep(0)
+    quitter.cancel()
+    queue.release()
+    await asyncio.wait_for(patient, 1)  # the lock skipped the one that left
+    queue.release()
+    await asyncio.wait_for(queue.acquire(), 1)  # and is free again after
+
+
+async def test_the_budget_slot_is_not_queued_behind_a_full_pool(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bridge.db'}"
+    main = create_engine(url)
+    side = side_engine(url, main)
+    try:
+        await migrate(main)
+        budget = DatabaseBudget(side, rate=100.0, burst=1)
+        held = [await main.connect() for _ in range(10)]  # every pooled connection in use
+        try:
+            assert await asyncio.wait_for(budget.reserve("account"), 2) == 0.0
+        finally:
+            for connection in held:
+                await connection.close()
+    finally:
+        await side.dispose()
+        await main.dispose()
