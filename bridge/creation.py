@@ -25,6 +25,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bridge.admission import Ticket
 from bridge.catalogue import display_name_for
 from bridge.clock import new_id
 from bridge.errors import BridgeError
@@ -121,6 +122,7 @@ async def create_source(
     display_name: str | None,
     properties: dict[str, Any] | None,
     idempotency_key: str | None,
+    ticket: Ticket | None = None,
 ) -> Created:
     _check_session(cs, source_type)
     await _refuse_stitchjs_only(services, cs, source_type)
@@ -132,6 +134,7 @@ async def create_source(
         properties=properties,
         key=idempotency_key or new_id("auto", 16),
         deadline=time.monotonic() + JOIN_WAIT_SECONDS,  # real waiting, whatever the clock says
+        ticket=ticket,
     )
     state: _State = _Look()
     for _ in range(MAX_STEPS):
@@ -189,8 +192,10 @@ class _Creation:
         properties: dict[str, Any] | None,
         key: str,
         deadline: float,
+        ticket: Ticket | None = None,
     ) -> None:
         self.services = services
+        self.ticket = ticket
         self.cs = cs
         self.tenant = tenant_key(cs.tenant)
         self.source_type = source_type
@@ -359,6 +364,8 @@ class _Creation:
         return _Done(Created(row=row, upstream=upstream, created=False))
 
     async def call(self, intent: CreationIntent) -> _State:
+        if self.ticket is not None:
+            self.ticket.leave()  # prepared: its wait for an upstream slot is with the others'
         account = await self.services.account_for(self.cs.tenant)
         upstream = await create_upstream(self.services, account, intent, self.properties)
         row = await adopt(self.services, intent, upstream)

@@ -6,6 +6,7 @@ import logging
 from dataclasses import dataclass, replace
 from typing import Any
 
+from bridge.admission import Ticket
 from bridge.creation import create_source
 from bridge.errors import BridgeError
 from bridge.limits import check_end_user_schedule
@@ -118,7 +119,9 @@ async def create(
     display_name: str | None,
     properties: dict[str, Any] | None,
     idempotency_key: str | None,
+    ticket: Ticket | None = None,
 ) -> CreatedAnswer:
+    """`ticket`: the creation's place past `Admission`, given up before it calls Stitch."""
     check_end_user_schedule(services.settings, properties or {}, prefix="properties.")
     created = await create_source(
         services,
@@ -127,6 +130,7 @@ async def create(
         display_name=display_name,
         properties=properties,
         idempotency_key=idempotency_key,
+        ticket=ticket,
     )
     if created.upstream is not None:
         answer = source_answer(services, cs, created.row, created.upstream)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 import httpx
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bridge.admission import Admission
 from bridge.assets import AssetCache
 from bridge.clock import Clock
 from bridge.events import Outbox
@@ -115,6 +116,8 @@ class Services:
     session_rate_limit: SessionRateLimit = field(default_factory=lambda: SessionRateLimit())
     owners: OwnerCache = field(default_factory=OwnerCache)
     checks: CheckCache = field(default_factory=CheckCache)
+    # Source creations prepare a few at a time, oldest first (bridge/admission.py).
+    admission: Admission = field(default_factory=Admission)
 
     async def account_for(self, tenant: str | None) -> StitchAccount:
         """The Stitch account that acts for this tenant (the one account in single-account mode)."""

@@ -105,24 +105,26 @@ def _render_stream(stream: Stream) -> dict[str, Any]:
 
 
 async def post_source(request: Request) -> Response:
-    cs = await require_session(request)
-    fields = Fields(await json_object(request), ("type", "display_name", "properties"))
-    source_type = fields.text("type", required=True, max_length=MAX_ID)
-    display_name = fields.text("display_name", max_length=200)
-    properties = fields.properties("properties")
-    key = request.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key) <= 255 and IDEMPOTENCY_KEY.fullmatch(key)):
-        fields.problems["Idempotency-Key"] = "must be 1 to 255 visible ASCII characters"
-    fields.check()
-    assert source_type is not None
-    created = await flow.create(
-        services_of(request),
-        cs,
-        source_type=source_type,
-        display_name=display_name,
-        properties=properties,
-        idempotency_key=key,
-    )
+    async with services_of(request).admission.enter() as ticket:
+        cs = await require_session(request)
+        fields = Fields(await json_object(request), ("type", "display_name", "properties"))
+        source_type = fields.text("type", required=True, max_length=MAX_ID)
+        display_name = fields.text("display_name", max_length=200)
+        properties = fields.properties("properties")
+        key = request.headers.get("idempotency-key")
+        if key is not None and not (0 < len(key) <= 255 and IDEMPOTENCY_KEY.fullmatch(key)):
+            fields.problems["Idempotency-Key"] = "must be 1 to 255 visible ASCII characters"
+        fields.check()
+        assert source_type is not None
+        created = await flow.create(
+            services_of(request),
+            cs,
+            source_type=source_type,
+            display_name=display_name,
+            properties=properties,
+            idempotency_key=key,
+            ticket=ticket,
+        )
     status = 201 if created.created else 200
     return json_response(_render_answer(created.answer), status=status, headers=NO_STORE)
 
