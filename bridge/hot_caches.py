@@ -8,8 +8,10 @@
   check on its own schedule; widgets poll every 500 ms, several per source (tabs, retries). So
   the check is read at most once per `ttl` per source and check job, and every poll that asks
   meanwhile shares the one call in flight. A check that has finished never changes, and a new
-  check has a new job name (the source names it), so only a running check can go stale, by
-  `ttl` at most.
+  check has a new job name (the source names it), so only a running check can go stale. Only
+  the first poll of a check job waits for Stitch; after that a poll is answered with what is
+  known while a stale answer is read again behind it (stale while revalidating), so no poll
+  makes two calls to Stitch in a row and a failure shows at most `ttl` plus one poll late.
 """
 
 from __future__ import annotations
@@ -50,8 +52,14 @@ class OwnerCache:
 class CheckCache:
     """(account, source, check job) → the last connection check, read once per `ttl`, shared."""
 
-    def __init__(self, ttl: float = CHECK_TTL, size: int = 10_000) -> None:
+    def __init__(
+        self,
+        ttl: float = CHECK_TTL,
+        size: int = 10_000,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.ttl = ttl
+        self._clock = clock
         self._done: OrderedDict[CheckKey, tuple[float, ConnectionCheck | None]] = OrderedDict()
         self._flying: dict[CheckKey, asyncio.Future[ConnectionCheck | None]] = {}
         self._size = size
@@ -60,13 +68,15 @@ class CheckCache:
         self, key: CheckKey, fetch: Callable[[], Awaitable[ConnectionCheck | None]]
     ) -> ConnectionCheck | None:
         known = self._done.get(key)
-        if known is not None and _fresh(key, known, self.ttl):
+        if known is not None and _fresh(key, known, self.ttl, self._clock()):
             return known[1]
         flying = self._flying.get(key)
         if flying is None:
             flying = asyncio.ensure_future(self._fetch(key, fetch))
             flying.add_done_callback(_retrieve)
             self._flying[key] = flying
+        if known is not None:
+            return known[1]  # read again behind this answer
         # Shielded: one widget going away must not cancel the call the others wait on.
         return await asyncio.shield(flying)
 
@@ -78,18 +88,20 @@ class CheckCache:
         finally:
             del self._flying[key]
         self._done.pop(key, None)
-        self._done[key] = (time.monotonic(), check)
+        self._done[key] = (self._clock(), check)
         if len(self._done) > self._size:
             self._done.popitem(last=False)
         return check
 
 
-def _fresh(key: CheckKey, known: tuple[float, ConnectionCheck | None], ttl: float) -> bool:
+def _fresh(
+    key: CheckKey, known: tuple[float, ConnectionCheck | None], ttl: float, now: float
+) -> bool:
     read_at, check = known
     # Final only when it is the very job the source names (not an earlier check Stitch still
     # shows while the new one starts).
     final = check is not None and check.status in FINISHED and check.name == key[2]
-    return final or time.monotonic() - read_at < ttl
+    return final or now - read_at < ttl
 
 
 def _retrieve(future: asyncio.Future[ConnectionCheck | None]) -> None:

@@ -13,6 +13,7 @@ written is a protocol error, never "not sent", so a create is not repeated blind
 
 from __future__ import annotations
 
+import functools
 import ssl
 from typing import Any
 
@@ -33,6 +34,13 @@ _ERRORS: tuple[tuple[type[BaseException], type[httpx.TransportError]], ...] = (
     (aiohttp.NonHttpUrlClientError, httpx.UnsupportedProtocol),
     (aiohttp.ClientError, httpx.NetworkError),  # reset mid-call and the rest: it may have been sent
 )
+
+
+@functools.lru_cache(maxsize=64)
+def _client_timeout(
+    pool: float | None, connect: float | None, read: float | None
+) -> aiohttp.ClientTimeout:
+    return aiohttp.ClientTimeout(total=None, connect=pool, sock_connect=connect, sock_read=read)
 
 
 def httpx_error(exc: aiohttp.ClientError, request: httpx.Request) -> httpx.TransportError:
@@ -82,11 +90,8 @@ class AiohttpTransport(httpx.AsyncBaseTransport):
                 headers=request.headers.multi_items(),
                 data=request.content or None,
                 allow_redirects=False,
-                timeout=aiohttp.ClientTimeout(
-                    total=None,
-                    connect=timeout.get("pool"),
-                    sock_connect=timeout.get("connect"),
-                    sock_read=timeout.get("read"),
+                timeout=_client_timeout(
+                    timeout.get("pool"), timeout.get("connect"), timeout.get("read")
                 ),
             ) as answer:
                 body = await answer.read()

@@ -12,6 +12,7 @@ from bridge.store.loop_reads import first_row
 from bridge.store.tables import SourceRow
 
 _SOURCES = SourceRow.__table__
+_NEW_ROW = SourceRow._sa_class_manager.new_instance  # type: ignore[attr-defined]
 # Built once: the statement's compiled form is cached by SQLAlchemy under the same key.
 _SOURCE_BY_ID = select(_SOURCES).where(_SOURCES.c.id == bindparam("source_id"))
 
@@ -22,7 +23,13 @@ async def read_source(engine: AsyncEngine, source_id: int) -> SourceRow | None:
     several a second per end user waiting). The row returned belongs to no session: for
     reading; writes go through `lock_source`."""
     found = await first_row(engine, _SOURCE_BY_ID, {"source_id": source_id})
-    return None if found is None else SourceRow(**found)
+    if found is None:
+        return None
+    # As the ORM builds a row it loads (a new instance, its state filled in), not through the
+    # constructor's attribute events: a fifteenth of the cost, and this row is only read.
+    row: SourceRow = _NEW_ROW()
+    row.__dict__.update(found)
+    return row
 
 
 async def lock_source(session: AsyncSession, source_id: int) -> SourceRow | None:
