@@ -1,6 +1,8 @@
-"""The only code that speaks HTTP to Stitch: one pooled httpx client per app, typed answers.
+"""The only code that speaks HTTP to Stitch: one pooled connection per app, typed answers.
 
-`StitchClient` holds the pool, the retry policy and the upstream budget; `client.account(token)`
+Calls are httpx requests handed straight to a transport: aiohttp's pool on the network
+(`wire.py`), or whatever a test plugs in. `StitchClient` holds the transport, the retry policy
+and the upstream budget; `client.account(token)`
 is a cheap view that signs its calls with one account's access token. Tokens, partner secrets
 and OAuth codes go into headers and bodies only: never into a log line, an exception or a repr.
 """

@@ -119,9 +119,12 @@ def _in_memory(url: str) -> bool:
     return ":memory:" in url or "mode=memory" in url
 
 
-def create_engine(url: str, *, pool_size: int = 10, driver: Any = None) -> AsyncEngine:
-    """The engine for `url`: `pool_size` pooled connections; on SQLite, `driver` is another
-    engine's (`sqlite_driver`), so that both engines' writers queue together."""
+def create_engine(
+    url: str, *, pool_size: int = 10, overflow: int = 20, driver: Any = None
+) -> AsyncEngine:
+    """The engine for `url`: `pool_size` pooled connections (and on PostgreSQL up to `overflow`
+    more under load); on SQLite, `driver` is another engine's (`sqlite_driver`), so that both
+    engines' writers queue together."""
     if url.startswith("sqlite"):
         # How long a writer waits for a lock before "database is locked": 30 s unless the URL
         # says otherwise (`?timeout=2`).
@@ -145,7 +148,7 @@ def create_engine(url: str, *, pool_size: int = 10, driver: Any = None) -> Async
             cursor.close()
 
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=20, pool_pre_ping=True)
+    return create_async_engine(url, pool_size=pool_size, max_overflow=overflow, pool_pre_ping=True)
 
 
 def side_engine(url: str, main: AsyncEngine) -> AsyncEngine:
@@ -156,7 +159,7 @@ def side_engine(url: str, main: AsyncEngine) -> AsyncEngine:
     if _in_memory(url):
         return main
     driver = main.dialect.dbapi if url.startswith("sqlite") else None
-    return create_engine(url, pool_size=2, driver=driver)
+    return create_engine(url, pool_size=2, overflow=2, driver=driver)
 
 
 def _current_version(connection: Connection) -> int:
