@@ -206,6 +206,10 @@ class _Creation:
         self.deadline = deadline
 
     async def step(self, state: _State) -> _State:
+        if self.ticket is not None and not isinstance(state, _Look | _Claim):
+            # Prepared: what is left calls Stitch or waits (for an upstream slot, for another
+            # request's creation), and does so with the others, out of the admission line.
+            self.ticket.leave()
         if isinstance(state, _Look):
             return await self.look()
         if isinstance(state, _Settle):
@@ -364,8 +368,6 @@ class _Creation:
         return _Done(Created(row=row, upstream=upstream, created=False))
 
     async def call(self, intent: CreationIntent) -> _State:
-        if self.ticket is not None:
-            self.ticket.leave()  # prepared: its wait for an upstream slot is with the others'
         account = await self.services.account_for(self.cs.tenant)
         upstream = await create_upstream(self.services, account, intent, self.properties)
         row = await adopt(self.services, intent, upstream)

@@ -51,15 +51,16 @@ class LoopReader:
     def __init__(self, path: str) -> None:
         self._connection = sqlite3.connect(path, timeout=0, check_same_thread=False)
         self._connection.execute("PRAGMA query_only = 1")
-        self._statements: dict[int, _Statement] = {}
+        # Keyed by the statement itself (held, so never mistaken for a later one).
+        self._statements: dict[Select[Any], _Statement] = {}
 
     def first(
         self, statement: Select[Any], engine: AsyncEngine, params: Mapping[str, Any]
     ) -> dict[str, Any] | None:
         """The first row of `statement`, or None; raises sqlite3.OperationalError when busy."""
-        compiled = self._statements.get(id(statement))
+        compiled = self._statements.get(statement)
         if compiled is None:
-            compiled = self._statements[id(statement)] = _Statement(statement, engine)
+            compiled = self._statements[statement] = _Statement(statement, engine)
         cursor = self._connection.execute(compiled.sql, [params[n] for n in compiled.names])
         try:
             raw = cursor.fetchone()

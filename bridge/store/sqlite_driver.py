@@ -13,8 +13,7 @@ transactions, `create_function`, server-side cursors — is SQLAlchemy's own ada
 
 Writers queue in the event loop. SQLite has one writer at a time, and a connection that finds
 the write lock taken waits in SQLite's busy handler, which sleeps in steps of up to 100 ms and
-so leaves the lock idle after it is freed: under a burst of creations the lock sat unused for
-a third of the time. So a connection about to write (its first INSERT, UPDATE or DELETE of a
+so can leave the lock idle for that long after it is freed. So a connection about to write (its first INSERT, UPDATE or DELETE of a
 transaction) first takes the engine's writer lock, an asyncio lock that wakes the next writer
 the moment a transaction commits or rolls back. Waiting longer than the busy timeout fails as
 SQLite would ("database is locked"). Other processes on the same file still meet SQLite's own

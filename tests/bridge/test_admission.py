@@ -95,3 +95,44 @@ def test_a_creation_leaves_the_line_before_it_calls_stitch(stack: Stack) -> None
     waited, created = stack.run(work)
     assert created
     assert waited < 1.0, "the next creation waited for the first one's call to Stitch"
+
+
+def test_a_creation_waiting_on_the_same_end_users_other_one_leaves_the_line(
+    stack: Stack,
+) -> None:
+    stack.emulator_http().post(
+        "/_emulator/faults",
+        json={"method": "POST", "path": "/v4/sources", "status": None, "delay": 2.0},
+    ).raise_for_status()
+    token = stack.mint(end_user="double-click")
+
+    async def work() -> tuple[float, list[bool]]:
+        admission = Admission(1)
+        async with stack.services() as services:
+            cs = services.tokens.read_session(token)
+
+            async def create(key: str) -> bool:
+                async with admission.enter() as ticket:
+                    created = await create_source(
+                        services,
+                        cs,
+                        source_type="platform.recurly",
+                        display_name=None,
+                        properties=RECURLY_PROPERTIES,
+                        idempotency_key=key,
+                        ticket=ticket,
+                    )
+                    return created.created
+
+            first = asyncio.create_task(create("click-1"))
+            await asyncio.sleep(0.2)  # at Stitch, for 2 s
+            second = asyncio.create_task(create("click-2"))  # waits for the first's source
+            await asyncio.sleep(0.3)
+            started = time.monotonic()
+            async with admission.enter():
+                waited = time.monotonic() - started
+            return waited, list(await asyncio.gather(first, second))
+
+    waited, created = stack.run(work)
+    assert waited < 1.0, "a creation held its place while it waited for another one"
+    assert sorted(created) == [False, True]  # one source, the second request joined it
