@@ -103,35 +103,34 @@ class DatabaseBudget:
             ) from None
 
     async def _reserve(self, key: str) -> float:
-        # Core statements on a connection, not an ORM session: this runs before every Stitch
-        # call, and the ORM's bookkeeping would cost more than the three statements themselves.
         # Ahead of other writers waiting on SQLite: every Stitch call waits on this one.
         with urgent_writes():
-            async with self._engine.begin() as connection:
+            return await self._reserve_slot(key)
+
+    async def _reserve_slot(self, key: str) -> float:
+        # Core statements on a connection, not an ORM session: this runs before every Stitch
+        # call, and the ORM's bookkeeping would cost more than the three statements themselves.
+        async with self._engine.begin() as connection:
+            paid_to = await self._locked(connection, key)
+            if paid_to is None:
+                await self._create(connection, key)
                 paid_to = await self._locked(connection, key)
-                if paid_to is None:
-                    await self._create(connection, key)
-                    paid_to = await self._locked(connection, key)
-                    assert paid_to is not None
-                now = self._clock()
-                start = max(paid_to, now)
-                go_at = max(now, start - self._tolerance)
-                wait = go_at - now
-                ahead = math.ceil(wait * self.rate - 1e-9)
-                if wait > self.max_wait or (self.max_queue is not None and ahead > self.max_queue):
-                    # Leaving the transaction by raising rolls it back: nothing was reserved.
-                    raise StitchRateLimited(
-                        "upstream request budget exhausted: "
-                        + (
-                            "the wait would be too long"
-                            if wait > self.max_wait
-                            else "queue is full"
-                        ),
-                        retry_after=wait,
-                    )
-                await connection.execute(
-                    update(_TABLE).where(_TABLE.c.key == key).values(next_at=start + self._interval)
+                assert paid_to is not None
+            now = self._clock()
+            start = max(paid_to, now)
+            go_at = max(now, start - self._tolerance)
+            wait = go_at - now
+            ahead = math.ceil(wait * self.rate - 1e-9)
+            if wait > self.max_wait or (self.max_queue is not None and ahead > self.max_queue):
+                # Leaving the transaction by raising rolls it back: nothing was reserved.
+                raise StitchRateLimited(
+                    "upstream request budget exhausted: "
+                    + ("the wait would be too long" if wait > self.max_wait else "queue is full"),
+                    retry_after=wait,
                 )
+            await connection.execute(
+                update(_TABLE).where(_TABLE.c.key == key).values(next_at=start + self._interval)
+            )
         return wait
 
     async def _locked(self, connection: AsyncConnection, key: str) -> float | None:
