@@ -11,6 +11,8 @@ import pytest
 
 from bridge.admission import Admission
 from bridge.creation import create_source
+from bridge.services import Services
+from bridge.tokens import ConnectSession
 from tests.bridge.conftest import RECURLY_PROPERTIES, Stack
 
 
@@ -60,6 +62,21 @@ def test_the_width_must_be_positive() -> None:
         Admission(0)
 
 
+async def _create(services: Services, cs: ConnectSession, admission: Admission, key: str) -> bool:
+    """A Recurly source for the session's end user, made from a place in `admission`'s line."""
+    async with admission.enter() as ticket:
+        created = await create_source(
+            services,
+            cs,
+            source_type="platform.recurly",
+            display_name=None,
+            properties=RECURLY_PROPERTIES,
+            idempotency_key=key,
+            ticket=ticket,
+        )
+        return created.created
+
+
 def test_a_creation_leaves_the_line_before_it_calls_stitch(stack: Stack) -> None:
     stack.emulator_http().post(
         "/_emulator/faults",
@@ -72,20 +89,7 @@ def test_a_creation_leaves_the_line_before_it_calls_stitch(stack: Stack) -> None
         async with stack.services() as services:
             cs = services.tokens.read_session(token)
 
-            async def create() -> bool:
-                async with admission.enter() as ticket:
-                    created = await create_source(
-                        services,
-                        cs,
-                        source_type="platform.recurly",
-                        display_name=None,
-                        properties=RECURLY_PROPERTIES,
-                        idempotency_key="slow-1",
-                        ticket=ticket,
-                    )
-                    return created.created
-
-            first = asyncio.create_task(create())
+            first = asyncio.create_task(_create(services, cs, admission, "slow-1"))
             await asyncio.sleep(0.2)  # the first is at Stitch, which takes 1.5 s to answer
             started = time.monotonic()
             async with admission.enter():
@@ -111,22 +115,11 @@ def test_a_creation_waiting_on_the_same_end_users_other_one_leaves_the_line(
         async with stack.services() as services:
             cs = services.tokens.read_session(token)
 
-            async def create(key: str) -> bool:
-                async with admission.enter() as ticket:
-                    created = await create_source(
-                        services,
-                        cs,
-                        source_type="platform.recurly",
-                        display_name=None,
-                        properties=RECURLY_PROPERTIES,
-                        idempotency_key=key,
-                        ticket=ticket,
-                    )
-                    return created.created
-
-            first = asyncio.create_task(create("click-1"))
+            first = asyncio.create_task(_create(services, cs, admission, "click-1"))
             await asyncio.sleep(0.2)  # at Stitch, for 2 s
-            second = asyncio.create_task(create("click-2"))  # waits for the first's source
+            second = asyncio.create_task(
+                _create(services, cs, admission, "click-2")
+            )  # waits for the first's source
             await asyncio.sleep(0.3)
             started = time.monotonic()
             async with admission.enter():
