@@ -116,6 +116,9 @@ class RequestLog:
         chunks: list[bytes] = []
         status: list[int] = []
         started = time.perf_counter()
+        # When the request arrived, on the emulator's clock: what Stitch counts a request by
+        # (read after the answer, a clock moved meanwhile by a test would date it later).
+        arrived = self.backend.clock.now()
 
         async def recording_receive() -> Message:
             message = await receive()
@@ -139,7 +142,7 @@ class RequestLog:
                     "path": scope["path"],
                     "query": scope.get("query_string", b"").decode("latin-1"),
                     "status": status[0] if status else None,
-                    "time": iso(self.backend.clock.now()),
+                    "time": iso(arrived),
                     "duration_ms": round((time.perf_counter() - started) * 1000, 1),
                     "authorization": _redact(headers.get("authorization")),
                     "content_type": headers.get("content-type"),

@@ -116,6 +116,23 @@ def test_request_log_records_requests_without_full_tokens(stitch: AppClient) -> 
     assert stitch.get("/_emulator/requests").json() == {"requests": []}
 
 
+def test_a_request_is_logged_at_the_time_it_arrived(stitch: AppClient) -> None:
+    # Stitch counts requests (the jobs budget, §8.1) when they arrive; a clock moved while one
+    # is being answered must not date it later.
+    before = stitch.get("/_emulator/clock").json()  # frozen: only told to move
+    stitch.post(
+        "/_emulator/faults",
+        json={"path": "/v4/sources/999", "status": None, "delay": 0.5},
+    )
+    slow = stitch.start("GET", "/v4/sources/999")
+    time.sleep(0.1)  # it is being answered
+    stitch.post("/_emulator/clock", json={"advance": 3600})
+    assert slow.result(timeout=10).status_code == 404
+    logged = stitch.get("/_emulator/requests").json()["requests"][-1]
+    assert logged["path"] == "/v4/sources/999"
+    assert logged["time"] == before["now"]
+
+
 def test_state_lists_accounts_and_sources_as_the_api_renders_them(
     stitch: AppClient, account_id: int
 ) -> None:
