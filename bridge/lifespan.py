@@ -71,7 +71,9 @@ async def open_services(
         await migrate(engine)
     db = async_sessionmaker(engine, expire_on_commit=False)
     metrics = metrics or Metrics()
-    budget_engine = side_engine(settings.database_url, engine)
+    # The budget's own small pool, made only when there is a budget.
+    limited = settings.upstream_rate is not None
+    budget_engine = side_engine(settings.database_url, engine) if limited else engine
     budget = upstream_budget(settings, budget_engine)
     metrics.upstream_queue.set_function(lambda: float(getattr(budget, "waiting", 0)))
     stitch = upstream_client(settings, transport, budget, metrics)
@@ -111,4 +113,5 @@ async def open_services(
         await outbox.aclose()
         await stitch.aclose()
         await engine.dispose()
-        await budget_engine.dispose()
+        if budget_engine is not engine:
+            await budget_engine.dispose()

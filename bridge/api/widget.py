@@ -105,7 +105,8 @@ def _render_stream(stream: Stream) -> dict[str, Any]:
 
 
 async def post_source(request: Request) -> Response:
-    async with services_of(request).admission.enter() as ticket:
+    services = services_of(request)
+    async with services.admission.enter() as ticket:
         cs = await require_session(request)
         fields = Fields(await json_object(request), ("type", "display_name", "properties"))
         source_type = fields.text("type", required=True, max_length=MAX_ID)
@@ -117,7 +118,7 @@ async def post_source(request: Request) -> Response:
         fields.check()
         assert source_type is not None
         created = await flow.create(
-            services_of(request),
+            services,
             cs,
             source_type=source_type,
             display_name=display_name,

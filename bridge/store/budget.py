@@ -95,19 +95,16 @@ class DatabaseBudget:
         """Take the next slot for `key`; seconds until it comes (0: go now). Raises
         StitchRateLimited, reserving nothing, when the wait or the queue is over its limit."""
         try:
-            async with asyncio.timeout(LOCK_WAIT_SECONDS):
-                return await self._reserve(key)
+            # Ahead of other writers waiting on SQLite: every Stitch call waits on this one.
+            with urgent_writes():
+                async with asyncio.timeout(LOCK_WAIT_SECONDS):
+                    return await self._reserve(key)
         except TimeoutError:
             raise StitchRateLimited(
                 "upstream request budget: the shared budget is busy", retry_after=1.0
             ) from None
 
     async def _reserve(self, key: str) -> float:
-        # Ahead of other writers waiting on SQLite: every Stitch call waits on this one.
-        with urgent_writes():
-            return await self._reserve_slot(key)
-
-    async def _reserve_slot(self, key: str) -> float:
         # Core statements on a connection, not an ORM session: this runs before every Stitch
         # call, and the ORM's bookkeeping would cost more than the three statements themselves.
         async with self._engine.begin() as connection:
